@@ -1,0 +1,57 @@
+# Backend Lab: `make book` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# Chapter notebooks, in reading order (the book's table of contents is _toc.yml).
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+# -qq: pip prints errors only (this machine's pip.conf makes its warnings very noisy)
+PIP_QUIET := -qq --disable-pip-version-check
+
+.PHONY: help setup book test lab notebooks lint lock clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make book       set up .venv, build the HTML book into _build/html"
+	@echo "make test       set up .venv, run every test (unit, notebooks with nbval, book build)"
+	@echo "make lab        JupyterLab on the course (127.0.0.1 only)"
+	@echo "make notebooks  re-execute every chapter notebook top to bottom and save its outputs"
+	@echo "make lint       ruff"
+	@echo "make lock       recompile requirements.txt from requirements.in"
+	@echo "make clean      remove .venv and build outputs"
+
+# Installs only when requirements.txt or pyproject.toml changed since the last install.
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Backend Lab needs Python 3.11 or newer: run make PYTHON=python3.11 ...")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_QUIET) -r requirements.txt
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; exit 1; }
+	$(BIN)/python -m pip install $(PIP_QUIET) --no-deps --no-build-isolation -e .
+	@$(BIN)/python -c 'import backendlab' || { echo "installing the backendlab package failed"; exit 1; }
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --quiet
+	@echo
+	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=0 --notebook-dir=. notebooks/
+
+notebooks: $(STAMP)
+	$(BIN)/python -m backendlab.notebook_runner --save $(NOTEBOOKS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	    requirements.in -o requirements.txt
+
+clean:
+	rm -rf $(VENV) _build .pytest_cache test-artifacts src/*.egg-info

@@ -1,0 +1,52 @@
+"""The Jupyter Book builds with warnings as errors and contains every chapter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                files.append(entry["file"])
+            for part_or_section in entry.get("parts", []) + entry.get("sections", []):
+                walk([part_or_section])
+            walk(entry.get("chapters", []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    return files
+
+
+def test_every_chapter_notebook_is_in_the_table_of_contents() -> None:
+    listed = set(toc_files())
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        assert f"notebooks/{path.stem}" in listed, f"{path.name} is missing from _toc.yml"
+
+
+@pytest.mark.slow
+def test_book_builds_with_warnings_as_errors(tmp_path: Path) -> None:
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(ROOT), "--path-output", str(tmp_path), "--warningiserror", "--nitpick"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    html = tmp_path / "_build" / "html"
+    for name in toc_files():
+        page = html / f"{name}.html"
+        assert page.exists(), f"{page} was not built"
+    index = (html / "index.html").read_text()
+    assert "Backend Lab" in index

@@ -1,0 +1,82 @@
+"""Every chapter notebook: Run All twice in one kernel works and leaves nothing behind.
+
+nbval (configured in pyproject.toml) separately compares each notebook's committed
+outputs with a fresh run; this test covers what nbval cannot: a learner pressing
+Run All again in the same kernel, and servers, threads or sockets left over.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from backendlab.notebook_runner import CELL_TIMEOUT, KERNEL_NAME
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+PROBE = """
+import json as _json, threading as _threading, time as _time, psutil as _psutil
+_time.sleep(0.2)  # let daemon threads that were told to stop finish
+print(_json.dumps({
+    "threads": sorted(f"{t.name}" for t in _threading.enumerate() if t.is_alive()),
+    "listening": sorted(
+        f"{c.laddr.ip}:{c.laddr.port}" for c in _psutil.Process().net_connections("inet") if c.status == "LISTEN"
+    ),
+    "servers": [repr(s) for s in __import__("backendlab").running_servers()],
+}))
+"""
+
+
+def run_probe(client: NotebookClient) -> dict:
+    cell = nbformat.v4.new_code_cell(PROBE)
+    client.execute_cell(cell, 0)
+    text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+    return json.loads(text.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_run_all_twice_in_one_kernel_leaves_nothing_behind(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT,
+        kernel_name=KERNEL_NAME,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    with client.setup_kernel():
+        before = run_probe(client)
+        for run in (1, 2):
+            for index, cell in enumerate(notebook.cells):
+                if cell.cell_type == "code":
+                    try:
+                        client.execute_cell(cell, index)
+                    except Exception as exc:
+                        pytest.fail(f"Run All #{run}: cell {index} of {path.name} failed:\n{exc}")
+        after = run_probe(client)
+    assert after["servers"] == [], f"{path.name} leaves servers running: {after['servers']}"
+    new_threads = sorted(set(after["threads"]) - set(before["threads"]))
+    assert new_threads == [], f"{path.name} leaves threads alive after Run All x2: {new_threads}"
+    new_sockets = sorted(set(after["listening"]) - set(before["listening"]))
+    assert new_sockets == [], f"{path.name} leaves listening sockets after Run All x2: {new_sockets}"
+
+
+def test_every_chapter_carries_a_kernelspec() -> None:
+    assert CHAPTERS, "no chapter notebooks found"
+    for path in CHAPTERS:
+        notebook = nbformat.read(path, as_version=4)
+        assert notebook.metadata.get("kernelspec", {}).get("name") == KERNEL_NAME, path.name
+
+
+def test_committed_outputs_come_from_one_clean_run() -> None:
+    for path in CHAPTERS:
+        notebook = nbformat.read(path, as_version=4)
+        counts = [c.execution_count for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
+        assert counts == list(range(1, len(counts) + 1)), f"{path.name}: re-run `make notebooks` ({counts[:8]}...)"
+        errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+        assert not errors, f"{path.name} has a committed error output"
