@@ -48,5 +48,9 @@ def test_book_builds_with_warnings_as_errors(tmp_path: Path) -> None:
     for name in toc_files():
         page = html / f"{name}.html"
         assert page.exists(), f"{page} was not built"
-    index = (html / "index.html").read_text()
-    assert "Backend Lab" in index
+    assert "url=book/index.html" in (html / "index.html").read_text()
+    assert "Who it is for" in (html / "book" / "index.html").read_text()
+    for chapter in ("choosing", "flask", "fastapi"):
+        page = (html / "notebooks" / f"{chapter}.html").read_text()
+        assert 'class="backendlab-comparison"' in page, f"{chapter}: the chooser's static table is missing"
+        assert "application/vnd.jupyter.widget-view+json" in page, f"{chapter}: the chooser widget state is missing"

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 import requests
+from framework_apps import FRAMEWORKS, MAKERS, PRINTED, SERVER_SOFTWARE
 
 from backendlab import serving
 from backendlab.serving import (
@@ -20,7 +21,6 @@ from backendlab.serving import (
     serve,
     server_class_for,
 )
-from framework_apps import FRAMEWORKS, MAKERS, PRINTED, SERVER_SOFTWARE
 
 TIMEOUT = 10
 
@@ -173,7 +173,7 @@ def test_stop_is_prompt(framework: str, no_leaks: None) -> None:
         started = time.perf_counter()
         server.stop()
         durations.append(time.perf_counter() - started)
-    # The target is well under 0.1 s (see benchmarks/serving_latency.py); this bound only
+    # The target is well under 0.1 s (see `python -m backendlab.bench_serving`); this bound only
     # catches a regression to a 0.5 s poll loop without being flaky on a loaded machine.
     assert sorted(durations)[1] < 0.45, durations
 

@@ -71,46 +71,50 @@ class Question:
 
     @property
     def values(self) -> tuple[str, ...]:
+        """The allowed answer values, in display order."""
         return tuple(value for value, _ in self.options)
 
     def label_of(self, value: str) -> str:
+        """The button label of an answer value."""
         return dict(self.options)[value]
 
 
-QUESTIONS: Mapping[str, Question] = MappingProxyType({
-    "building": Question(
-        "What are you building?",
-        (
-            ("api", "An API or microservice"),
-            ("full-stack", "A complete web application"),
-            ("real-time", "Something real-time (chat, live data)"),
-            ("small-tool", "A small tool or internal service"),
+QUESTIONS: Mapping[str, Question] = MappingProxyType(
+    {
+        "building": Question(
+            "What are you building?",
+            (
+                ("api", "An API or microservice"),
+                ("full-stack", "A complete web application"),
+                ("real-time", "Something real-time (chat, live data)"),
+                ("small-tool", "A small tool or internal service"),
+            ),
         ),
-    ),
-    "scale": Question(
-        "How big will it get?",
-        (
-            ("small", "It stays small"),
-            ("growing", "Starts small, will grow"),
-            ("large", "Large from day one"),
+        "scale": Question(
+            "How big will it get?",
+            (
+                ("small", "It stays small"),
+                ("growing", "Starts small, will grow"),
+                ("large", "Large from day one"),
+            ),
         ),
-    ),
-    "experience": Question(
-        "Your Python web experience?",
-        (
-            ("new", "New to it"),
-            ("some", "Some"),
-            ("experienced", "Experienced"),
+        "experience": Question(
+            "Your Python web experience?",
+            (
+                ("new", "New to it"),
+                ("some", "Some"),
+                ("experienced", "Experienced"),
+            ),
         ),
-    ),
-    "performance": Question(
-        "How critical is performance?",
-        (
-            ("normal", "Normal"),
-            ("critical", "Critical"),
+        "performance": Question(
+            "How critical is performance?",
+            (
+                ("normal", "Normal"),
+                ("critical", "Critical"),
+            ),
         ),
-    ),
-})
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -132,8 +136,7 @@ class Answers:
     def describe(self) -> str:
         """The answers as a short readable phrase."""
         return "; ".join(
-            f"{question.prompt} {question.label_of(getattr(self, name))}"
-            for name, question in QUESTIONS.items()
+            f"{question.prompt} {question.label_of(getattr(self, name))}" for name, question in QUESTIONS.items()
         )
 
 
@@ -166,14 +169,14 @@ class Recommendation:
         return [str(reason) for reason in self.reasons]
 
 
-PRESETS: Mapping[str, Answers] = MappingProxyType({
-    "lightweight": Answers(building="api", scale="small", experience="some"),
-    "full-stack": Answers(building="full-stack", scale="growing", experience="some"),
-    "async": Answers(
-        building="real-time", scale="growing", experience="experienced", performance="critical"
-    ),
-    "specialized": Answers(building="small-tool", scale="small", experience="some"),
-})
+PRESETS: Mapping[str, Answers] = MappingProxyType(
+    {
+        "lightweight": Answers(building="api", scale="small", experience="some"),
+        "full-stack": Answers(building="full-stack", scale="growing", experience="some"),
+        "async": Answers(building="real-time", scale="growing", experience="experienced", performance="critical"),
+        "specialized": Answers(building="small-tool", scale="small", experience="some"),
+    }
+)
 
 # ------------------------------------------------------------------------- scoring
 
@@ -224,9 +227,7 @@ def _building_reasons(building: str, p: FrameworkProfile) -> Iterator[Reason]:
         if p.async_support == "native":
             yield Reason(2, "async_support", "coroutine handlers keep many connections open cheaply")
         elif p.async_support in ("per-request", "none"):
-            yield Reason(
-                -1, "async_support", "synchronous handlers: an open connection holds a worker"
-            )
+            yield Reason(-1, "async_support", "synchronous handlers: an open connection holds a worker")
         if p.bundled_server and p.async_support == "native":
             yield Reason(1, "bundled_server", "its own event-loop server holds long-lived connections")
     elif building == "small-tool":
@@ -334,10 +335,10 @@ def recommendations_html(answers: Answers, profiles: Profiles | None = None) -> 
     ranking = rank(answers, profiles)
     items = []
     for rec in ranking:
-        reasons = "".join(
-            f'<li class="{"plus" if r.points > 0 else "minus"}">{_e(str(r))}</li>'
-            for r in rec.reasons
-        ) or "<li>no question tips the balance either way</li>"
+        reasons = (
+            "".join(f'<li class="{"plus" if r.points > 0 else "minus"}">{_e(str(r))}</li>' for r in rec.reasons)
+            or "<li>no question tips the balance either way</li>"
+        )
         items.append(
             f"<li><strong>{_e(rec.name)}</strong> &ndash; {rec.score} points"
             f" <small>(chapter: {_e(rec.chapter)})</small><ul>{reasons}</ul></li>"
@@ -396,10 +397,7 @@ def comparison_table_html(profiles: Profiles | None = None) -> str:
     """All frameworks and their key facts as a plain, escaped HTML table."""
     profiles = load_profiles() if profiles is None else profiles
     head = "".join(f"<th>{_e(title)}</th>" for title in _TABLE_HEADER)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>"
-        for row in _table_rows(profiles)
-    )
+    body = "".join("<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>" for row in _table_rows(profiles))
     foot = f"* {PERFORMANCE_NOTE} {DEPENDENCIES_NOTE}"
     return (
         '<table class="backendlab-comparison">'
@@ -432,8 +430,7 @@ class Chooser(widgets.VBox):
     HTML widget with the ranking, filled at construction and on every change.
     """
 
-    def __init__(self, answers: Answers | None = None, profiles: Profiles | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, answers: Answers | None = None, profiles: Profiles | None = None, **kwargs: Any) -> None:
         answers = Answers() if answers is None else answers
         self.profiles = load_profiles() if profiles is None else dict(profiles)
         self.controls: dict[str, widgets.ToggleButtons] = {
@@ -481,4 +478,3 @@ def show_chooser(preset: str | None = None) -> None:
 
     display(chooser(preset))
     display(HTML(comparison_table_html()))
-

@@ -23,7 +23,6 @@ __all__ = [
     "DEPENDENCIES_NOTE",
     "FACTS",
     "FOCUSES",
-    "FrameworkProfile",
     "INTERFACES",
     "KINDS",
     "LABELS",
@@ -34,6 +33,7 @@ __all__ = [
     "SECTIONS",
     "TABLE_PATH",
     "WEBSOCKETS",
+    "FrameworkProfile",
     "frameworks_in",
     "label",
     "load_profiles",
@@ -234,7 +234,7 @@ def _string_list(where: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _string_pairs(where: str, value: Any, *, known: tuple[str, ...]) -> tuple:
+def _string_pairs(where: str, value: Any, *, known: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, dict):
         raise _fail(where, f"expected a table, got {value!r}")
     for fact, text in value.items():
@@ -289,9 +289,7 @@ def _parse_profile(
         values[name] = _string_list(f"{where}.{name}", raw[name])
     values["notes"] = _string_pairs(f"{where}.notes", raw.get("notes", {}), known=FACTS)
     shown_in = {"performance_class": benchmark_chapter, **raw.get("shown_in", {})}
-    values["shown_in"] = tuple(
-        sorted(_string_pairs(f"{where}.shown_in", shown_in, known=FACTS))
-    )
+    values["shown_in"] = tuple(sorted(_string_pairs(f"{where}.shown_in", shown_in, known=FACTS)))
     return FrameworkProfile(**values)
 
 
@@ -308,9 +306,7 @@ def parse_table(data: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, Fram
     if not isinstance(frameworks, dict) or not frameworks:
         raise _fail("frameworks", "expected a table of frameworks")
     benchmark_chapter = data.get("benchmark_chapter", "benchmark")
-    parsed = [
-        _parse_profile(key, raw, sections, benchmark_chapter) for key, raw in frameworks.items()
-    ]
+    parsed = [_parse_profile(key, raw, sections, benchmark_chapter) for key, raw in frameworks.items()]
     section_order = list(sections)
     parsed.sort(key=lambda p: section_order.index(p.section))  # stable: file order kept
     empty = [s for s in sections if not any(p.section == s for p in parsed)]
@@ -320,7 +316,9 @@ def parse_table(data: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, Fram
 
 
 @lru_cache(maxsize=8)
-def _load_table(path: str) -> tuple[Mapping[str, Any], Mapping[str, str], tuple]:
+def _load_table(
+    path: str,
+) -> tuple[Mapping[str, Any], Mapping[str, str], tuple[tuple[str, FrameworkProfile], ...]]:
     with open(path, "rb") as file:
         data = tomllib.load(file)
     sections, profiles = parse_table(data)

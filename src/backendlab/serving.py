@@ -39,7 +39,6 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 __all__ = [
@@ -730,7 +729,7 @@ def _is_instance_of(app: Any, module_name: str, attribute_path: str) -> bool:
 
 
 def _is_asgi(app: Any) -> bool:
-    call = app if inspect.isfunction(app) or inspect.ismethod(app) else getattr(type(app), "__call__", None)
+    call = app if inspect.isfunction(app) or inspect.ismethod(app) else type(app).__call__
     return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(getattr(call, "__func__", None))
 
 
@@ -753,7 +752,8 @@ def server_class_for(app: Any) -> type[BackgroundServer]:
             p.kind in (p.VAR_POSITIONAL,) for p in parameters.values()
         ):
             return WSGIServer
-    raise UnsupportedApp(f"serve() cannot serve {type(app).__module__}.{type(app).__qualname__} object {app!r:.80}; it accepts {ACCEPTED}")
+    described = f"{type(app).__module__}.{type(app).__qualname__} object {app!r:.80}"
+    raise UnsupportedApp(f"serve() cannot serve {described}; it accepts {ACCEPTED}")
 
 
 def _default_name(app: Any) -> str:
