@@ -91,9 +91,11 @@ def _owner_of_current_thread() -> BackgroundServer | None:
 
 
 class _RoutedStream:
-    """Wraps a stream whose ``write`` cannot be replaced (e.g. a plain TextIOWrapper)."""
+    """Stands in for ``sys.stdout``/``sys.stderr``: a server thread's writes go to its server's log.
 
-    _backendlab_routed = True
+    A wrapper object, not a patched ``write``: IPython re-assigns ``stream.write`` around
+    every cell (to record outputs) and would undo a patch at the end of the cell.
+    """
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
@@ -111,21 +113,7 @@ class _RoutedStream:
 
 def _route_stream(name: str) -> None:
     stream = getattr(sys, name, None)
-    if stream is None or getattr(stream, "_backendlab_routed", False):
-        return
-    original_write = stream.write
-
-    def write(text: str) -> int:
-        owner = _owner_of_current_thread()
-        if owner is not None:
-            owner._capture_text(text)
-            return len(text)
-        return original_write(text)
-
-    try:
-        stream.write = write
-        stream._backendlab_routed = True
-    except (AttributeError, TypeError):
+    if stream is not None and not isinstance(stream, _RoutedStream):
         setattr(sys, name, _RoutedStream(stream))
 
 
