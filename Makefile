@@ -40,8 +40,11 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
+# Root only in containers and sandboxes; Jupyter refuses root without --allow-root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=0 --notebook-dir=. notebooks/
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=0 --ServerApp.root_dir=. $(ALLOW_ROOT)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m backendlab.notebook_runner --save $(NOTEBOOKS)
