@@ -8,7 +8,7 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 # -qq: pip prints errors only (this machine's pip.conf makes its warnings very noisy)
 PIP_QUIET := -qq --disable-pip-version-check
 
-.PHONY: help setup book test lab notebooks lint lock clean
+.PHONY: help setup book test lab notebooks exercises grade bench lint lock clean
 .DEFAULT_GOAL := help
 
 help:
@@ -16,6 +16,9 @@ help:
 	@echo "make test       set up .venv, run every test (unit, notebooks with nbval, book build)"
 	@echo "make lab        JupyterLab on the course (127.0.0.1 only)"
 	@echo "make notebooks  re-execute every chapter notebook top to bottom and save its outputs"
+	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader generate_assignment)"
+	@echo "make grade      autograde submitted/<student>/<assignment>/, export grades.csv, write feedback"
+	@echo "make bench      run the full benchmark and write the results the benchmark chapter plots"
 	@echo "make lint       ruff"
 	@echo "make lock       recompile requirements.txt from requirements.in"
 	@echo "make clean      remove .venv and build outputs"
@@ -48,6 +51,15 @@ lab: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m backendlab.notebook_runner --save $(NOTEBOOKS)
+
+exercises: $(STAMP)
+	$(BIN)/python -m backendlab.grading generate
+
+grade: $(STAMP)
+	$(BIN)/python -m backendlab.grading grade
+
+bench: $(STAMP)
+	$(BIN)/python -m backendlab.bench run --full
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
