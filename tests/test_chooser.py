@@ -121,7 +121,7 @@ def test_every_fact_points_to_a_chapter_notebook():
             assert profile.notebook_for(fact).startswith("notebooks/")
             assert profile.notebook_for(fact).endswith(".ipynb")
         assert profile.notebook_for("websockets") == f"notebooks/{profile.key}.ipynb"
-        assert profile.chapter_for("performance_class") == "benchmark"
+        assert profile.chapter_for("performance_class") == "benchmarks"
         with pytest.raises(ValueError):
             profile.chapter_for("colour")
 

@@ -305,7 +305,7 @@ def parse_table(data: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, Fram
     frameworks = data.get("frameworks")
     if not isinstance(frameworks, dict) or not frameworks:
         raise _fail("frameworks", "expected a table of frameworks")
-    benchmark_chapter = data.get("benchmark_chapter", "benchmark")
+    benchmark_chapter = data.get("benchmark_chapter", "benchmarks")
     parsed = [_parse_profile(key, raw, sections, benchmark_chapter) for key, raw in frameworks.items()]
     section_order = list(sections)
     parsed.sort(key=lambda p: section_order.index(p.section))  # stable: file order kept
