@@ -33,20 +33,26 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(BIN)/python -c 'import backendlab' || { echo "installing the backendlab package failed"; exit 1; }
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# JupyterLab defaults for the course (no news or update pop-ups): lab-settings/overrides.json5.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json5
 
-book: $(STAMP)
+$(LAB_OVERRIDES): lab-settings/overrides.json5 $(STAMP)
+	install -D -m 644 $< $@
+
+setup: $(STAMP) $(LAB_OVERRIDES)
+
+book: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --quiet
 	@echo
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 
-test: $(STAMP)
+test: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # Root only in containers and sandboxes; Jupyter refuses root without --allow-root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lab: $(STAMP)
+lab: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=0 --ServerApp.root_dir=. $(ALLOW_ROOT)
 
 notebooks: $(STAMP)

@@ -1,0 +1,461 @@
+"""The built book in a real browser (Playwright driving Debian's Chromium, never a downloaded one).
+
+The book is built once per session into a temporary folder and served by a tiny http.server
+on 127.0.0.1. Every page must load with no JavaScript error, no failed request and no request
+leaving the machine; the chooser widget (rendered by the vendored html-manager bundle, with no
+network) and its static comparison table must show wherever a chapter calls ``show_chooser``;
+every internal link and anchor must resolve; the search page must work; the choosing page must
+also work from ``file://``. Screenshots go to ``test-artifacts/browser-book/``.
+
+Without Chromium or Playwright the tests skip, except in CI (``CI`` set), where they fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+from urllib.request import Request, urlopen
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "browser-book"
+
+pytestmark = pytest.mark.slow
+
+# Flags for Chromium on a machine with no network but the package registries (see README).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Console messages that are not errors of the book: none so far. Add exact substrings, with why.
+ALLOWED_CONSOLE_ERRORS: tuple[str, ...] = ()
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("BACKENDLAB_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def skip_or_fail(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)")
+    pytest.skip(reason)
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    path = chromium_path()
+    if path is None:
+        skip_or_fail("no Chromium: install Debian's package (apt-get install chromium) to run browser tests")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        skip_or_fail("Playwright for Python is not installed (pip install playwright; no browser download needed)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def book_html(tmp_path_factory: pytest.TempPathFactory, chromium_executable: str) -> Path:
+    """The book, built once per session (warnings are test_book.py's business)."""
+    out = tmp_path_factory.mktemp("browser-book")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return out / "_build" / "html"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="session")
+def site(book_html: Path) -> Iterator[str]:
+    """The built book over http://127.0.0.1:<free port>/."""
+    handler = functools.partial(_QuietHandler, directory=str(book_html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="book-http", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_executable: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # launch() gives Chromium a new, empty --user-data-dir of its own.
+        browser = playwright.chromium.launch(executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+# ------------------------------------------------------------------------------- helpers
+
+
+def book_pages(html_dir: Path) -> list[str]:
+    """Every HTML page of the build, as paths relative to its root."""
+    return sorted(
+        path.relative_to(html_dir).as_posix()
+        for path in html_dir.rglob("*.html")
+        if not path.relative_to(html_dir).parts[0].startswith("_")
+    )
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    found = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                found.append(entry["file"])
+            walk(entry.get("parts", []) + entry.get("chapters", []) + entry.get("sections", []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    return found
+
+
+def chooser_pages() -> list[str]:
+    """Chapter pages that end with the chooser: their notebook calls show_chooser()."""
+    pages = []
+    for name in toc_files():
+        notebook = ROOT / f"{name}.ipynb"
+        if notebook.exists():
+            cells = json.loads(notebook.read_text())["cells"]
+            if any("show_chooser(" in "".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"):
+                pages.append(f"{name}.html")
+    return pages
+
+
+@dataclass
+class PageWatch:
+    """What went wrong while a page loaded: console errors, page errors, failed or foreign requests."""
+
+    local_prefix: str
+    problems: list[str] = field(default_factory=list)
+
+    def attach(self, page: Any) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on("requestfailed", self._request_failed)
+        page.on("request", self._request)
+        page.on("response", self._response)
+
+    def _console(self, message: Any) -> None:
+        if message.type != "error" or any(allowed in message.text for allowed in ALLOWED_CONSOLE_ERRORS):
+            return
+        source = (message.location or {}).get("url", "")
+        if source.endswith("/favicon.ico"):
+            # Chromium's own probe for /favicon.ico, made only for the root index.html: that
+            # page is Jupyter Book's bare redirect to book/index.html, with no <link rel="icon">.
+            return
+        self.problems.append(f"console error: {message.text} ({source})")
+
+    def _local(self, url: str) -> bool:
+        return url.startswith(self.local_prefix) or url.startswith(("data:", "blob:", "about:"))
+
+    def _request(self, request: Any) -> None:
+        if not self._local(request.url):
+            self.problems.append(f"request leaves the site: {request.url}")
+
+    def _request_failed(self, request: Any) -> None:
+        if self._local(request.url):
+            self.problems.append(f"request failed: {request.url} ({request.failure})")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+
+def open_page(context: Any, url: str, local_prefix: str) -> tuple[Any, PageWatch]:
+    page = context.new_page()
+    watch = PageWatch(local_prefix)
+    watch.attach(page)
+    page.goto(url, wait_until="load")
+    return page, watch
+
+
+def wait_for_widgets(page: Any) -> None:
+    """Wait until html-manager replaced every widget placeholder by a rendered widget."""
+    expected = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
+    if expected:
+        page.wait_for_function(
+            "n => document.querySelectorAll('.jupyter-widgets.widget-vbox, .widget-vbox').length >= n",
+            arg=expected,
+        )
+        page.locator(".widget-toggle-button").first.wait_for(state="visible")
+
+
+def check_chooser(page: Any, where: str) -> None:
+    page.bring_to_front()
+    buttons = page.locator(".widget-toggle-buttons .widget-toggle-button")
+    assert buttons.count() >= 12, f"{where}: the chooser's ToggleButtons did not render"
+    for index in range(buttons.count()):
+        assert buttons.nth(index).is_visible(), f"{where}: chooser button {index} is not visible"
+    labels = buttons.all_inner_texts()
+    assert "An API or microservice" in labels, f"{where}: unexpected button labels {labels}"
+    assert page.locator(".widget-toggle-buttons .mod-active").count() >= 4, f"{where}: no answer selected"
+    result = page.locator(".backendlab-chooser-result").first
+    assert result.is_visible(), f"{where}: the chooser's ranking is not shown"
+    assert "Best fit:" in result.inner_text()
+    table = page.locator("table.backendlab-comparison").first
+    assert table.is_visible(), f"{where}: the static comparison table is not shown"
+    assert table.locator("tbody tr").count() == 8, f"{where}: the comparison table should list eight frameworks"
+
+
+def screenshot(page: Any, name: str, locator: Any = None) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.bring_to_front()  # a page in the background renders slowly, if at all
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring, no skip link
+    if locator is not None:
+        locator.scroll_into_view_if_needed()
+        # The theme's sticky headers would cover the top of an element taller than the window.
+        locator.screenshot(path=str(path), style=".skip-link, .bd-header, .bd-header-article {visibility: hidden}")
+    else:
+        page.screenshot(path=str(path))
+    return path
+
+
+# --------------------------------------------------------------------------------- tests
+
+
+@dataclass
+class LoadedPage:
+    name: str
+    page: Any
+    watch: PageWatch
+
+
+@pytest.fixture(scope="module")
+def tour(browser: Any, site: str, book_html: Path) -> Iterator[dict[str, LoadedPage]]:
+    """Every page of the book, opened once, side by side, and left open for the tests to inspect."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    loaded = {}
+    try:
+        for name in book_pages(book_html):
+            page = context.new_page()
+            watch = PageWatch(site)
+            watch.attach(page)
+            page.goto(site + name, wait_until="commit")
+            loaded[name] = LoadedPage(name, page, watch)
+        for item in loaded.values():
+            item.page.wait_for_load_state("load")
+            wait_for_widgets(item.page)
+        for item in loaded.values():
+            item.page.wait_for_load_state("networkidle")  # late requests: widget fonts, theme
+        yield loaded
+    finally:
+        context.close()
+
+
+def test_every_page_loads_without_errors_or_network(tour: dict[str, LoadedPage]) -> None:
+    assert "notebooks/choosing.html" in tour and "search.html" in tour
+    problems = []
+    for name, item in tour.items():
+        page = item.page
+        found = list(item.watch.problems)
+        has_widgets = page.locator('script[type="application/vnd.jupyter.widget-state+json"]').count() > 0
+        for script in ("require.js", "widgets-setup.js", "embed-amd.js"):
+            count = page.locator(f'script[src*="/{script}"]').count()
+            wanted = 1 if has_widgets else 0
+            if count != wanted:
+                found.append(f"{script} is included {count} times (expected {wanted})")
+        if page.locator("script[src*='thebe']:not([src*='sphinx-thebe.js'])").count():
+            found.append("the Thebe library is loaded on page load (it should load only on click)")
+        problems += [f"{name}: {problem}" for problem in found]
+    assert not problems, "\n".join(problems)
+
+
+def test_chooser_renders_on_every_page_that_has_it(tour: dict[str, LoadedPage]) -> None:
+    pages = chooser_pages()
+    assert "notebooks/choosing.html" in pages, "the choosing chapter should show the chooser"
+    for name in pages:
+        page = tour[name].page
+        check_chooser(page, name)
+        screenshot(page, f"chooser-{Path(name).stem}", page.locator("div.cell_output:has(.widget-vbox)").last)
+
+
+def test_key_pages_screenshots(tour: dict[str, LoadedPage]) -> None:
+    landing = tour["index.html"].page  # Jupyter Book's redirect to book/index.html
+    assert landing.url.endswith("/book/index.html"), landing.url
+    assert landing.locator("h1").first.inner_text().strip().startswith("Backend Lab")
+    screenshot(landing, "landing")
+    for name in ("book/section-lightweight.html", "book/glossary.html"):
+        if name in tour:  # once _toc.yml lists them
+            screenshot(tour[name].page, Path(name).stem)
+    choosing = tour["notebooks/choosing.html"].page
+    choosing.evaluate("window.scrollTo(0, 0)")
+    screenshot(choosing, "choosing-top")
+    table_output = choosing.locator("div.output:has(> table.backendlab-comparison)").first
+    screenshot(choosing, "choosing-table", table_output)
+
+
+def test_launch_download_and_repository_buttons(tour: dict[str, LoadedPage]) -> None:
+    page = tour["notebooks/choosing.html"].page
+    links = {link.get_attribute("href") or "" for link in page.locator("a").all()}
+    binder = "https://mybinder.org/v2/gh/backend-lab/backend-lab/main?urlpath=lab/tree/notebooks/choosing.ipynb"
+    assert binder in links, "no Binder launch button opening the notebook in JupyterLab"
+    assert any("/hub/user-redirect/git-pull?" in href and "choosing.ipynb" in href for href in links), "no JupyterHub"
+    assert "https://github.com/backend-lab/backend-lab" in links, "no repository button"
+    assert "../_sources/notebooks/choosing.ipynb" in links, "no .ipynb download button"
+    assert page.locator("button.btn-launch-thebe").count() == 1, "no Live Code (Thebe) button"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator("button[aria-label='Download this page']").click()
+    download = page.locator("a.btn-download-source-button[href$='choosing.ipynb']")
+    download.wait_for(state="visible")
+    screenshot(page, "download-menu")
+    page.keyboard.press("Escape")
+
+
+def test_live_code_loads_thebe_only_when_clicked(browser: Any, site: str) -> None:
+    """Thebe's library (from unpkg.com) is requested on the click, not before; here it is refused."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        thebe_requests: list[str] = []
+        page.route("https://unpkg.com/**", lambda route: (thebe_requests.append(route.request.url), route.abort()))
+        page.goto(site + "notebooks/choosing.html", wait_until="load")
+        page.wait_for_load_state("networkidle")
+        assert not thebe_requests, f"Thebe loaded before any click: {thebe_requests}"
+        page.locator("button[aria-label='Launch interactive content']").click()
+        page.locator("button.btn-launch-thebe").click()
+        page.wait_for_timeout(1000)
+        assert any("/thebe@" in url for url in thebe_requests), "Live Code did not request Thebe"
+    finally:
+        context.close()
+
+
+def test_choosing_page_from_file_url(browser: Any, book_html: Path) -> None:
+    """Opened straight from disk: RequireJS, the bundle and its fonts load from file:// too."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page, watch = open_page(context, (book_html / "notebooks" / "choosing.html").as_uri(), "file://")
+        wait_for_widgets(page)
+        check_chooser(page, "file:// choosing.html")
+        page.wait_for_load_state("networkidle")
+        screenshot(page, "choosing-file-url", page.locator("div.cell_output:has(.widget-vbox)").last)
+        assert not watch.problems, "\n".join(watch.problems)
+    finally:
+        context.close()
+
+
+def test_search_finds_traversal(browser: Any, site: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page, watch = open_page(context, site + "search.html?q=traversal", site)
+        summary = page.locator("#search-results .search-summary")
+        # Sphinx's searchtools retitles the results "Search Results" when the search is done.
+        page.wait_for_function("() => document.querySelector('#search-results h2')?.innerText === 'Search Results'")
+        results = page.locator("#search-results ul.search li")
+        hrefs = [results.nth(i).locator("a").first.get_attribute("href") or "" for i in range(results.count())]
+        screenshot(page, "search-traversal")
+        assert hrefs, f"search for 'traversal' found nothing: {summary.inner_text()}"
+        if "book/glossary" in toc_files():
+            assert any("glossary" in href for href in hrefs), f"search for 'traversal' missed the glossary: {hrefs}"
+        assert not watch.problems, "\n".join(watch.problems)
+    finally:
+        context.close()
+
+
+# ------------------------------------------------------------------------ internal links
+
+
+class _LinksAndIds(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(values["id"] or "")
+        if tag == "a" and values.get("name"):
+            self.ids.add(values["name"] or "")
+        if tag == "a" and values.get("href"):
+            self.links.append(values["href"] or "")
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urlopen(Request(url), timeout=10) as response:  # noqa: S310 (loopback only)
+            return response.status, response.read().decode("utf-8", "replace")
+    except HTTPError as error:
+        return error.code, ""
+
+
+def test_internal_links_and_anchors_resolve(site: str, book_html: Path) -> None:
+    pages: dict[str, tuple[int, _LinksAndIds | None]] = {}
+
+    def fetch(url: str) -> tuple[int, _LinksAndIds | None]:
+        if url not in pages:
+            status, body = _get(url)
+            parsed = None
+            if status == 200 and (url.endswith((".html", "/")) or "<html" in body[:500].lower()):
+                parsed = _LinksAndIds()
+                parsed.feed(body)
+            pages[url] = (status, parsed)
+        return pages[url]
+
+    broken = []
+    checked = 0
+    for name in book_pages(book_html):
+        page_url = site + name
+        _, parsed = fetch(page_url)
+        assert parsed is not None, page_url
+        for href in parsed.links:
+            if href.startswith(("mailto:", "javascript:")) or href == "#":
+                continue
+            target = urljoin(page_url, href)
+            if not target.startswith(site):
+                continue  # external: no network here
+            document, fragment = urldefrag(target)
+            document = urlsplit(document)._replace(query="").geturl()
+            status, target_parsed = fetch(document)
+            checked += 1
+            if status != 200:
+                broken.append(f"{name}: {href} -> HTTP {status}")
+            elif fragment and target_parsed is not None and unquote(fragment) not in target_parsed.ids:
+                broken.append(f"{name}: {href} -> no element with id {fragment!r}")
+    assert checked > 50, f"only {checked} internal links found: is the crawl working?"
+    assert not broken, "\n".join(broken)

@@ -1,0 +1,473 @@
+"""JupyterLab in a real browser: the course as a learner uses it (Playwright + Debian's Chromium).
+
+A JupyterLab server starts as ``make lab`` starts it (127.0.0.1, a port the OS picks, the
+course folder as root, ``--allow-root`` as root) plus a random token, on a copy of the course
+in a temporary folder, so nothing in the work tree changes. Its settings are the course's
+``lab-settings/overrides.json5`` (no news or update pop-ups), its config, runtime, settings and
+workspace folders are fresh, so a developer's own JupyterLab set-up does not leak in.
+
+* ``notebooks/choosing.ipynb``: Run All from the Run menu, then a click on a chooser button
+  changes the recommendation to what :func:`backendlab.chooser.rank` says it should be.
+* ``notebooks/introduction.ipynb`` (it starts real servers): Run All completes, every code
+  cell has run, no cell shows an error.
+* No dialog (kernel choice or other) appears, no request leaves the machine.
+
+Without Chromium or Playwright the tests skip, except in CI (``CI`` set), where they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.error import URLError
+from urllib.request import Request, urlopen
+
+import json5
+import nbformat
+import pytest
+
+from backendlab.chooser import QUESTIONS, Answers, rank
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "browser-lab"
+OVERRIDES = ROOT / "lab-settings" / "overrides.json5"
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_TIMEOUT = 90
+RUN_ALL_TIMEOUT_MS = 180_000
+# Not copied into the temporary course folder.
+COPY_IGNORE = shutil.ignore_patterns(
+    ".venv",
+    ".git",
+    "_build",
+    "test-artifacts",
+    "__pycache__",
+    ".ipynb_checkpoints",
+    ".pytest_cache",
+    ".ruff_cache",
+    "*.egg-info",
+    "node_modules",
+    "submitted",
+    "autograded",
+    "feedback",
+    "release",
+    "gradebook.db",
+)
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("BACKENDLAB_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def skip_or_fail(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)")
+    pytest.skip(reason)
+
+
+# ------------------------------------------------------------------------- the server
+
+
+@dataclass
+class LabServer:
+    process: subprocess.Popen
+    url: str  # http://127.0.0.1:<port>/
+    token: str
+    course: Path  # the temporary copy of the course that the server serves
+    log: Path
+
+    def api(self, path: str, method: str = "GET") -> Any:
+        request = Request(self.url + path, method=method, headers={"Authorization": f"token {self.token}"})
+        with urlopen(request, timeout=10) as response:  # noqa: S310 (loopback only)
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+
+
+def settings_from_overrides(overrides: dict[str, dict], settings_dir: Path) -> None:
+    """Write overrides.json5's settings as user settings (one file per plugin) in ``settings_dir``."""
+    for plugin, values in overrides.items():
+        package, _, name = plugin.partition(":")
+        path = settings_dir / package / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values, indent=2))
+
+
+def lab_command(course: Path, token: str) -> list[str]:
+    """What ``make lab`` runs, plus a token and no browser."""
+    jupyter = Path(sys.executable).with_name("jupyter")
+    command = [
+        str(jupyter),
+        "lab",
+        "--ServerApp.ip=127.0.0.1",
+        "--ServerApp.port=0",
+        f"--ServerApp.root_dir={course}",
+        f"--ServerApp.token={token}",
+        "--no-browser",
+    ]
+    if os.getuid() == 0:
+        command.append("--allow-root")
+    return command
+
+
+def wait_for_server(process: subprocess.Popen, runtime: Path, log: Path) -> tuple[str, str]:
+    """The server's URL and token, read from the jpserver-<pid>.json it writes once it listens."""
+    info_file = runtime / f"jpserver-{process.pid}.json"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        if info_file.exists():
+            try:
+                info = json.loads(info_file.read_text())
+            except json.JSONDecodeError:
+                info = None  # still being written
+            if info:
+                url = f"http://127.0.0.1:{info['port']}/"
+                try:
+                    with urlopen(f"{url}api/status?token={info['token']}", timeout=5):  # noqa: S310
+                        return url, info["token"]
+                except URLError:
+                    pass
+        time.sleep(0.25)
+    pytest.fail(f"JupyterLab did not start within {SERVER_START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def chromium_executable() -> str:
+    path = chromium_path()
+    if path is None:
+        skip_or_fail("no Chromium: install Debian's package (apt-get install chromium) to run browser tests")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        skip_or_fail("Playwright for Python is not installed (pip install playwright; no browser download needed)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, chromium_executable: str) -> Iterator[LabServer]:
+    work = tmp_path_factory.mktemp("lab")
+    course = work / "backend-lab"
+    shutil.copytree(ROOT, course, ignore=COPY_IGNORE)
+    settings_dir = work / "user-settings"
+    settings_from_overrides(json5.loads(OVERRIDES.read_text()), settings_dir)
+    runtime = work / "runtime"
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(work / "config"),
+        JUPYTER_RUNTIME_DIR=str(runtime),
+        JUPYTERLAB_SETTINGS_DIR=str(settings_dir),
+        JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
+    )
+    log = work / "jupyterlab.log"
+    token = secrets.token_hex(16)
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            lab_command(course, token),
+            cwd=course,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    server = None
+    try:
+        url, token = wait_for_server(process, runtime, log)
+        server = LabServer(process, url, token, course, log)
+        yield server
+    finally:
+        if server is not None:
+            try:
+                server.api("api/shutdown", method="POST")  # stops the kernels too
+            except (URLError, OSError):
+                pass
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_executable: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Watch:
+    """Requests that leave the machine, failed requests and page errors while the lab is open."""
+
+    origin: str
+    problems: list[str] = field(default_factory=list)
+
+    def attach(self, page: Any) -> None:
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on("request", self._request)
+        page.on("requestfailed", self._failed)
+
+    def _request(self, request: Any) -> None:
+        if not request.url.startswith((self.origin, "data:", "blob:", "about:")):
+            self.problems.append(f"request leaves the machine: {request.url}")
+
+    def _failed(self, request: Any) -> None:
+        failure = request.failure or ""
+        # Closing a notebook or the page cancels its open requests (kernel websockets, polls).
+        if request.url.startswith(self.origin) and "ERR_ABORTED" not in failure:
+            self.problems.append(f"request failed: {request.url} ({failure})")
+
+
+@pytest.fixture()
+def lab_page(browser: Any, lab: LabServer) -> Iterator[tuple[Any, Watch]]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    watch = Watch(lab.url)
+    watch.attach(page)
+    try:
+        yield page, watch
+    finally:
+        context.close()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def screenshot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def no_dialog(page: Any, when: str) -> None:
+    dialogs = page.locator(".jp-Dialog")
+    if dialogs.count():
+        screenshot(page, f"unexpected-dialog-{when}")
+        pytest.fail(f"{when}: JupyterLab shows a dialog: {dialogs.first.inner_text()[:500]}")
+
+
+def open_notebook(page: Any, lab: LabServer, path: str) -> Any:
+    """Open ``path`` in a workspace of its own, so no other notebook is restored; return its panel."""
+    workspace = f"{Path(path).stem}-{secrets.token_hex(4)}"
+    page.goto(f"{lab.url}lab/workspaces/{workspace}/tree/{path}?reset&token={lab.token}")
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    panel.wait_for(state="visible")
+    panel.locator(".jp-Notebook .jp-Cell").first.wait_for(state="attached")
+    # Run All before the kernel is connected would be dropped: wait for "Python 3 ... | Idle".
+    page.locator("#jp-main-statusbar", has_text=re.compile(r"\|\s*Idle")).wait_for(state="visible")
+    no_dialog(page, f"opening {path}")
+    return panel
+
+
+def notifications(page: Any) -> list[str]:
+    return page.locator(".jp-Notification-Toast, .Toastify__toast").all_inner_texts()
+
+
+def menu(page: Any, top: str, item: str) -> None:
+    """Click a main-menu entry, as a person would: ``menu(page, "Run", "Run All Cells")``."""
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(top)}$")).click()
+    page.locator(".lm-Menu-content .lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
+
+
+PROMPTS_JS = """() => [...document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent.trim())"""
+
+
+def run_all(page: Any, panel: Any) -> list[str]:
+    """Clear all outputs, then Run -> Run All Cells; wait until the run ended (or a dialog opened).
+
+    Clearing first matters: the committed notebooks carry outputs and execution counts, which
+    would otherwise look like a finished run. Returns the input prompts afterwards.
+    """
+    menu(page, "Edit", "Clear Outputs of All Cells")
+    page.wait_for_function(f"() => ({PROMPTS_JS})().every(t => !/\\d/.test(t))")
+    menu(page, "Run", "Run All Cells")
+    # Queued and running cells show [*]. Done (or stopped at an error) once a cell has a number
+    # and none is waiting; a dialog (e.g. a kernel choice) ends the wait early.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            f"""() => {{
+                const prompts = ({PROMPTS_JS})();
+                if (document.querySelector(".jp-Dialog")) return true;
+                return prompts.some(t => /\\d/.test(t)) && !prompts.some(t => t.includes("*"));
+            }}""",
+            timeout=RUN_ALL_TIMEOUT_MS,
+        )
+    except PlaywrightTimeout:
+        screenshot(page, "run-all-timeout")
+        status = page.locator(".jp-StatusBar-Widget").all_inner_texts()
+        pytest.fail(
+            f"Run All did not finish in {RUN_ALL_TIMEOUT_MS / 1000:.0f} s; prompts: {page.evaluate(PROMPTS_JS)}; "
+            f"status bar: {status}"
+        )
+    return page.evaluate(PROMPTS_JS)
+
+
+def check_prompts(prompts: list[str], path: str) -> None:
+    """A fresh kernel ran every code cell once, top to bottom: [1], [2], ... [n]."""
+    expected = [f"[{n}]:" for n in range(1, len(prompts) + 1)]
+    assert prompts == expected, f"{path}: input prompts after Run All: {prompts}"
+
+
+def save(page: Any, lab: LabServer, path: str) -> nbformat.NotebookNode:
+    """Save the notebook (the temporary copy) and read it back from disk."""
+    target = lab.course / path
+    before = target.stat().st_mtime_ns
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 30
+    while target.stat().st_mtime_ns == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert target.stat().st_mtime_ns != before, f"{path} was not saved"
+    return nbformat.read(target, as_version=4)
+
+
+def check_ran_cleanly(notebook: nbformat.NotebookNode, path: str) -> None:
+    """Every code cell ran, and none has an error output."""
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    errors = [
+        f"code cell {i}: {output.get('ename')}: {output.get('evalue')}"
+        for i, cell in enumerate(code_cells)
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+    ]
+    assert not errors, f"{path}: " + "; ".join(errors)
+    not_run = [i for i, cell in enumerate(code_cells) if cell.get("execution_count") is None]
+    assert not not_run, f"{path}: code cells {not_run} (counting from 0) did not run"
+
+
+def chooser_answers(chooser: Any) -> Answers:
+    """The answers selected in a rendered chooser, read from its active buttons."""
+    groups = chooser.locator(".widget-toggle-buttons")
+    values = {}
+    for (name, question), group in zip(QUESTIONS.items(), groups.all(), strict=True):
+        label = group.locator(".widget-toggle-button.mod-active").inner_text().strip()
+        values[name] = {text: value for value, text in question.options}[label]
+    return Answers(**values)
+
+
+def a_change_that_matters(answers: Answers) -> tuple[str, str, str]:
+    """(question, button label, expected best framework) for one click that changes the best fit."""
+    best = rank(answers)[0].name
+    for name, question in QUESTIONS.items():
+        for value, text in question.options:
+            if value == getattr(answers, name):
+                continue
+            changed = Answers(**{**answers.__dict__, name: value})
+            if rank(changed)[0].name != best:
+                return name, text, rank(changed)[0].name
+    raise AssertionError(f"no single answer changes the best fit from {best}")
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def test_lab_settings_overrides_are_valid() -> None:
+    overrides = json5.loads(OVERRIDES.read_text())
+    notification = overrides["@jupyterlab/apputils-extension:notification"]
+    assert notification == {"fetchNews": "false", "checkForUpdates": False}
+    schemas = Path(sys.prefix) / "share" / "jupyter" / "lab" / "schemas"
+    for plugin, values in overrides.items():
+        package, _, name = plugin.partition(":")
+        schema = json.loads((schemas / package / f"{name}.json").read_text())
+        unknown = set(values) - set(schema["properties"])
+        assert not unknown, f"{plugin}: no such settings {unknown} in JupyterLab {schema.get('title', '')}"
+
+
+def test_every_notebook_names_its_kernel() -> None:
+    """JupyterLab asks which kernel to start for a notebook without a kernelspec: none may lack it."""
+    kernels = json.loads(
+        subprocess.run(
+            [str(Path(sys.executable).with_name("jupyter")), "kernelspec", "list", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )["kernelspecs"]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        spec = nbformat.read(path, as_version=4).metadata.get("kernelspec", {})
+        assert spec.get("name") in kernels, f"{path.name}: kernelspec {spec!r} names no installed kernel"
+
+
+def test_choosing_run_all_then_a_click_changes_the_recommendation(lab_page: tuple[Any, Watch], lab: LabServer) -> None:
+    from playwright.sync_api import expect
+
+    page, watch = lab_page
+    panel = open_notebook(page, lab, "notebooks/choosing.ipynb")
+    prompts = run_all(page, panel)
+    no_dialog(page, "Run All in choosing.ipynb")
+    check_ran_cleanly(save(page, lab, "notebooks/choosing.ipynb"), "choosing.ipynb")
+    check_prompts(prompts, "choosing.ipynb")
+
+    # The live chooser: the last chooser widget of the notebook, now backed by the kernel.
+    chooser = panel.locator(".widget-vbox:has(.backendlab-chooser-result)").last
+    chooser.scroll_into_view_if_needed()
+    result = chooser.locator(".backendlab-chooser-result")
+    result.wait_for(state="visible")
+    before = result.inner_text()
+    answers = chooser_answers(chooser)
+    assert f"Best fit: {rank(answers)[0].name}." in before, f"shown: {before[:200]}"
+
+    question, label, expected = a_change_that_matters(answers)
+    group = chooser.locator(".widget-toggle-buttons").nth(list(QUESTIONS).index(question))
+    group.locator(".widget-toggle-button", has_text=re.compile(f"^{re.escape(label)}$")).click()
+    # The HTML widget replaces its content on every change: a locator (not an element handle)
+    # finds the new one.
+    expect(result).to_contain_text(f"Best fit: {expected}.", timeout=30_000)
+    after = result.inner_text()
+    assert after != before
+    assert f"Best fit: {expected}." in after
+    screenshot(page, "choosing-after-click")
+    no_dialog(page, "clicking the chooser")
+    assert not notifications(page), f"unexpected notifications: {notifications(page)}"
+
+    assert not watch.problems, "\n".join(watch.problems)
+
+
+def test_introduction_runs_to_completion(lab_page: tuple[Any, Watch], lab: LabServer) -> None:
+    page, watch = lab_page
+    panel = open_notebook(page, lab, "notebooks/introduction.ipynb")
+    prompts = run_all(page, panel)
+    panel.locator(".jp-Cell").last.scroll_into_view_if_needed()
+    screenshot(page, "introduction-after-run-all")
+    no_dialog(page, "Run All in introduction.ipynb")
+    check_ran_cleanly(save(page, lab, "notebooks/introduction.ipynb"), "introduction.ipynb")
+    check_prompts(prompts, "introduction.ipynb")
+    assert not notifications(page), f"unexpected notifications: {notifications(page)}"
+    assert not watch.problems, "\n".join(watch.problems)
