@@ -35,7 +35,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "browser-book"
 
-pytestmark = pytest.mark.slow
+# One xdist group for both browser modules: they run back to back on one worker, and each
+# module's Playwright session (which holds an asyncio loop) ends before other tests run there.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 # Flags for Chromium on a machine with no network but the package registries (see README).
 CHROMIUM_ARGS = [
@@ -114,7 +116,7 @@ def site(book_html: Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync API holds an event loop: never beyond this module
 def browser(chromium_executable: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

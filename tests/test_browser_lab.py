@@ -42,7 +42,9 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "browser-lab"
 OVERRIDES = ROOT / "lab-settings" / "overrides.json5"
 
-pytestmark = pytest.mark.slow
+# One xdist group for both browser modules: they run back to back on one worker, and each
+# module's Playwright session (which holds an asyncio loop) ends before other tests run there.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
