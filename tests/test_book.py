@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def toc_files() -> list[str]:
+    """Every document the table of contents lists, root first."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
 
@@ -20,9 +21,7 @@ def toc_files() -> list[str]:
         for entry in entries:
             if "file" in entry:
                 files.append(entry["file"])
-            for part_or_section in entry.get("parts", []) + entry.get("sections", []):
-                walk([part_or_section])
-            walk(entry.get("chapters", []))
+            walk(entry.get("parts", []) + entry.get("chapters", []) + entry.get("sections", []))
 
     walk(toc.get("parts", []) + toc.get("chapters", []))
     return files

@@ -15,8 +15,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -30,7 +28,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 from urllib.request import Request, urlopen
 
 import pytest
-import yaml
+from test_book import toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "browser-book"
@@ -39,46 +37,11 @@ ARTIFACTS = ROOT / "test-artifacts" / "browser-book"
 # module's Playwright session (which holds an asyncio loop) ends before other tests run there.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
-# Flags for Chromium on a machine with no network but the package registries (see README).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Console messages that are not errors of the book: none so far. Add exact substrings, with why.
 ALLOWED_CONSOLE_ERRORS: tuple[str, ...] = ()
 
 
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("BACKENDLAB_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
-
-
-def skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)")
-    pytest.skip(reason)
-
-
 # ------------------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="session")
-def chromium_executable() -> str:
-    path = chromium_path()
-    if path is None:
-        skip_or_fail("no Chromium: install Debian's package (apt-get install chromium) to run browser tests")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        skip_or_fail("Playwright for Python is not installed (pip install playwright; no browser download needed)")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -116,19 +79,6 @@ def site(book_html: Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-@pytest.fixture(scope="module")  # Playwright's sync API holds an event loop: never beyond this module
-def browser(chromium_executable: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # launch() gives Chromium a new, empty --user-data-dir of its own.
-        browser = playwright.chromium.launch(executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 # ------------------------------------------------------------------------------- helpers
 
 
@@ -139,20 +89,6 @@ def book_pages(html_dir: Path) -> list[str]:
         for path in html_dir.rglob("*.html")
         if not path.relative_to(html_dir).parts[0].startswith("_")
     )
-
-
-def toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    found = [toc["root"]]
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                found.append(entry["file"])
-            walk(entry.get("parts", []) + entry.get("chapters", []) + entry.get("sections", []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    return found
 
 
 def chooser_pages() -> list[str]:

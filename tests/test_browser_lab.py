@@ -46,15 +46,6 @@ OVERRIDES = ROOT / "lab-settings" / "overrides.json5"
 # module's Playwright session (which holds an asyncio loop) ends before other tests run there.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SERVER_START_TIMEOUT = 90
 RUN_ALL_TIMEOUT_MS = 180_000
 # Not copied into the temporary course folder.
@@ -75,19 +66,6 @@ COPY_IGNORE = shutil.ignore_patterns(
     "release",
     "gradebook.db",
 )
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("BACKENDLAB_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
-
-
-def skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)")
-    pytest.skip(reason)
 
 
 # ------------------------------------------------------------------------- the server
@@ -161,18 +139,6 @@ def wait_for_server(process: subprocess.Popen, runtime: Path, log: Path) -> tupl
 
 
 @pytest.fixture(scope="module")
-def chromium_executable() -> str:
-    path = chromium_path()
-    if path is None:
-        skip_or_fail("no Chromium: install Debian's package (apt-get install chromium) to run browser tests")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        skip_or_fail("Playwright for Python is not installed (pip install playwright; no browser download needed)")
-    return path
-
-
-@pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory, chromium_executable: str) -> Iterator[LabServer]:
     work = tmp_path_factory.mktemp("lab")
     course = work / "backend-lab"
@@ -218,18 +184,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory, chromium_executable: str) -> I
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_executable: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @dataclass
