@@ -236,7 +236,7 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        """Base URL of the server, e.g. ``http://127.0.0.1:54321``."""
+        """Base URL of the server: ``http://127.0.0.1:<port>``."""
         return f"http://{self.host}:{self.port}"
 
     @property
