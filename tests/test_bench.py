@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import socket
 import sys
 import threading
@@ -25,11 +26,12 @@ from backendlab.bench.client import (
     LoadSpec,
     ProtocolError,
     build_request,
+    frame_response,
     read_response,
     run_hold,
     run_load,
 )
-from backendlab.bench.process import ChildTimeout, ServerProcess, ServerStartFailed, run_child
+from backendlab.bench.process import ChildTimeout, ServerProcess, ServerStartFailed, cpu_placement, run_child
 from backendlab.bench.runner import PROFILES, Profile, expected_seconds, median_summary, plan, run_benchmark
 from backendlab.bench.serve import READY_PREFIX
 from backendlab.bench.stats import latency_summary, percentile
@@ -90,6 +92,34 @@ def test_read_response_frames_bodies() -> None:
         read(b"HTTP/1.1 200 OK\r\n\r\nbody until close")
     with pytest.raises(asyncio.IncompleteReadError):
         read(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort")
+
+
+def test_frame_response_waits_for_a_whole_response_and_measures_it() -> None:
+    whole = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+    for cut in range(len(whole)):  # every prefix is incomplete, not an error
+        assert frame_response(whole[:cut]) is None, cut
+    assert frame_response(whole) == (len(whole), 200, True)
+    assert frame_response(whole + b"HTTP/1.1 404") == (len(whole), 200, True)  # the next one is not read
+    chunked = (b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+               b"2;x=y\r\nok\r\n10\r\n" + b"a" * 16 + b"\r\n0\r\n\r\n")
+    for cut in range(len(chunked)):
+        assert frame_response(chunked[:cut]) is None, cut
+    assert frame_response(chunked) == (len(chunked), 200, True)
+    not_modified = b"HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n"
+    assert frame_response(not_modified) == (len(not_modified), 304, True)
+    assert frame_response(b"HTTP/1.1 200 OK\r\nCONNECTION: Close\r\nCONTENT-LENGTH: 0\r\n\r\n")[1:] == (200, False)
+
+
+@pytest.mark.parametrize("garbage", [
+    b"SSH-2.0-OpenSSH_9.2\r\n",  # not HTTP, and no blank line will ever come
+    b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    b"HTTP/1.1 200 OK\r\nX: " + b"a" * (70 * 1024),  # a header that never ends
+])
+def test_frame_response_rejects_what_it_cannot_frame(garbage: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        frame_response(garbage)
 
 
 def test_build_request() -> None:
@@ -234,6 +264,16 @@ def test_a_server_that_never_answers_is_reported_not_waited_for(tiny: TinyServer
     assert result["errors"] == {"no-answer-in-window": 3}
 
 
+def test_a_request_that_waits_too_long_is_a_timeout_and_the_slot_reconnects(tiny: TinyServer) -> None:
+    spec = LoadSpec(port=tiny.port, path="/never", concurrency=2, warmup=0, duration=0.7, request_timeout=0.2,
+                    connect_timeout=0.1)
+    result = asyncio.run(run_load(spec))
+    assert result["requests"] == 0
+    # each slot times out about every 0.2 s and sends again on a new connection
+    assert 2 <= result["errors"].get("timeout", 0) + result["warmup_errors"].get("timeout", 0) <= 2 * 5
+    assert set(result["errors"]) <= {"timeout", "no-answer-in-window"}
+
+
 def test_connection_refused_is_an_error_not_a_hang() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -264,6 +304,21 @@ def no_children_left() -> None:
     while psutil.Process().children(recursive=True) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert psutil.Process().children(recursive=True) == []
+
+
+@pytest.mark.skipif(cpu_placement() is None, reason="needs two usable CPUs")
+def test_servers_and_load_generators_are_pinned_to_different_cpus() -> None:
+    server_cpus, client_cpus = cpu_placement()
+    assert server_cpus.isdisjoint(client_cpus)
+    server = ServerProcess("bare", cpus=server_cpus).start()
+    try:
+        threads = [int(t) for t in os.listdir(f"/proc/{server.pid}/task")]
+        assert all(os.sched_getaffinity(t) == server_cpus for t in threads)
+        report = "import os; print(sorted(os.sched_getaffinity(0)))"
+        assert run_child(python(report), timeout=10, cpus=client_cpus).strip() == str(sorted(client_cpus))
+    finally:
+        server.stop()
+    no_children_left()
 
 
 def test_server_process_starts_answers_and_stops_cleanly() -> None:
@@ -373,8 +428,13 @@ def test_full_plan_fits_in_ten_minutes() -> None:
     steps = plan(PROFILES["full"], FRAMEWORKS, wrk=True)
     assert {step.target for step in steps} == {"bare", *FRAMEWORKS}
     rounds = PROFILES["full"].rounds
-    sweep = [s for s in steps if s.kind == "load" and s.params["concurrency"] == 64 and s.params["path"] == "/json"]
+    sweep = [s for s in steps if s.kind == "load" and s.params["concurrency"] == 64 and s.params["path"] == "/json"
+             and "loop" not in s.params]
     assert len(sweep) == rounds * (len(FRAMEWORKS) + 1)
+    # the client's own ceiling on uvloop: once, against the reference, right after wrk ran there
+    [ceiling] = [i for i, s in enumerate(steps) if "loop" in s.params]
+    assert steps[ceiling].target == "bare" and steps[ceiling].params["loop"] == "uvloop"
+    assert steps[ceiling - 1].kind == "wrk" and steps[ceiling - 1].target == "bare"
     firsts = {sweep[r * (len(FRAMEWORKS) + 1)].target for r in range(rounds)}
     assert len(firsts) == rounds  # the order rotates from round to round
     wrk = [i for i, s in enumerate(steps) if s.kind == "wrk"]
@@ -437,6 +497,28 @@ def synthetic_results() -> dict:
         "many_connections": [{"framework": "flask", "connections": 10, "slow_ms": 100, "timeout_s": 1.0, "ok": 7,
                               "peak_rss_mb": 40.0, "rss_before_mb": 30.0}],
     }
+
+
+def test_wrk_table_shows_the_client_ceiling_on_both_loops() -> None:
+    from backendlab.bench import report
+
+    results = synthetic_results()
+    results["client"] = {"loop": "asyncio"}
+    results["runs"] = [
+        {"framework": "bare", "tool": "python", "path": "/json", "concurrency": 64, "rps": 60000.0},
+        {"framework": "bare", "tool": "wrk", "path": "/json", "concurrency": 64, "rps": 100000.0,
+         "paired_python_rps": 60000.0},
+        {"framework": "bare", "tool": "python-uvloop", "path": "/json", "concurrency": 64, "rps": 95000.0},
+        {"framework": "flask", "tool": "wrk", "path": "/json", "concurrency": 64, "rps": 2000.0,
+         "paired_python_rps": 2100.0},
+    ]
+    assert report.client_ceiling(results) == {"wrk": 100000.0, "asyncio": 60000.0, "uvloop": 95000.0}
+    table = str(report.wrk_table(results))
+    assert "| 0.60 |" in table and "client on uvloop | 64 | 95,000 | 100,000 | 0.95 |" in table
+    assert "| Flask | 64 | 2,100 | 2,000 | 1.05 |" in table
+    latency = {"p50": 1.0, "p90": 1.0, "p99": 1.0, "max": 1.0, "mean": 1.0}
+    runs = [{**run, "latency_ms": latency, "errors": {}, "requests": 1} for run in results["runs"]]
+    assert [row["rps"] for row in median_summary(runs)] == [60000.0]  # the uvloop run is no framework figure
 
 
 def test_plots_are_deterministic_png(tmp_path: Path) -> None:

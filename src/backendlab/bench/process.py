@@ -25,7 +25,7 @@ import psutil
 
 from backendlab.bench.serve import READY_PREFIX
 
-__all__ = ["ChildTimeout", "ResourceSampler", "ServerProcess", "ServerStartFailed", "run_child"]
+__all__ = ["ChildTimeout", "ResourceSampler", "ServerProcess", "ServerStartFailed", "cpu_placement", "pin", "run_child"]
 
 CHILD_ENV = {"PYTHONUNBUFFERED": "1", "NO_COLOR": "1", "PYTHONWARNINGS": "ignore"}
 
@@ -53,6 +53,35 @@ def kill_group(process: subprocess.Popen, grace: float = 3.0) -> None:
     process.wait(grace)
 
 
+def cpu_placement() -> tuple[set[int], set[int]] | None:
+    """``(server CPUs, load-generator CPUs)``: two different CPUs of those this process may use,
+    or ``None`` when there is only one (or the platform cannot pin processes).
+
+    Pinning puts the server under test and the load generator on CPUs of their own, as the
+    method asks, and keeps them from being moved between CPUs mid-run: unpinned, the same run
+    against a Flask server varied threefold here from one attempt to the next."""
+    try:
+        usable = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return None
+    if len(usable) < 2:
+        return None
+    return {usable[0]}, {usable[1]}
+
+
+def pin(pid: int, cpus: set[int] | None) -> None:
+    """Restrict every thread of process ``pid`` (and so whatever it starts later) to ``cpus``."""
+    if not cpus:
+        return
+    try:
+        threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        threads = [pid]
+    for thread in threads:
+        with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+            os.sched_setaffinity(thread, cpus)
+
+
 def _child_env() -> dict[str, str]:
     return {**os.environ, **CHILD_ENV}
 
@@ -73,8 +102,10 @@ class ServerProcess:
         startup_timeout: float = 20.0,
         probe_path: str = "/plaintext",
         command: Sequence[str] | None = None,
+        cpus: set[int] | None = None,
     ) -> None:
         self.key = key
+        self.cpus = cpus
         self.startup_timeout = startup_timeout
         self.probe_path = probe_path
         self.command = list(command) if command else [sys.executable, "-m", "backendlab.bench.serve", key]
@@ -115,6 +146,7 @@ class ServerProcess:
             self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log,
             start_new_session=True, env=_child_env(),
         )
+        pin(self.process.pid, self.cpus)  # before the interpreter has started any thread
         return self
 
     def wait_ready(self) -> ServerProcess:
@@ -200,13 +232,15 @@ class ServerProcess:
         self.stop()
 
 
-def run_child(command: Sequence[str], timeout: float) -> str:
-    """Run ``command`` in its own process group and return its stdout; kill the group at ``timeout``."""
+def run_child(command: Sequence[str], timeout: float, cpus: set[int] | None = None) -> str:
+    """Run ``command`` in its own process group (on ``cpus`` if given) and return its stdout;
+    kill the group at ``timeout``."""
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(
             list(command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors,
             start_new_session=True, env=_child_env(),
         )
+        pin(process.pid, cpus)
         try:
             stdout, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as exc:
@@ -224,9 +258,9 @@ def run_child(command: Sequence[str], timeout: float) -> str:
         return stdout.decode()
 
 
-def run_client(spec_json: str, timeout: float) -> dict[str, Any]:
-    """Run the load generator in its own process and return its JSON result."""
-    out = run_child([sys.executable, "-m", "backendlab.bench.client", spec_json], timeout)
+def run_client(spec_json: str, timeout: float, cpus: set[int] | None = None) -> dict[str, Any]:
+    """Run the load generator in its own process (on ``cpus`` if given) and return its JSON result."""
+    out = run_child([sys.executable, "-m", "backendlab.bench.client", spec_json], timeout, cpus)
     return json.loads(out.strip().splitlines()[-1])
 
 

@@ -187,7 +187,21 @@ def wrk_table(results: dict[str, Any]) -> Table | None:
         ratio = f"{python_rps / w['rps']:.2f}" if python_rps and w["rps"] else "–"
         rows.append(f"| {_title(results, key)} | {w['concurrency']} | {_fmt(python_rps, 0)} | {_fmt(w['rps'], 0)} "
                     f"| {ratio} |")
+        for loop, loop_rps in _other_loop_runs(results, key, w["concurrency"]).items():
+            rows.append(f"| {_title(results, key)}, client on {loop} | {w['concurrency']} | {_fmt(loop_rps, 0)} "
+                        f"| {_fmt(w['rps'], 0)} | {loop_rps / w['rps']:.2f} |")
     return Table("\n".join(rows))
+
+
+def _other_loop_runs(results: dict[str, Any], key: str, concurrency: int) -> dict[str, float]:
+    """The client's rate on another event loop (tool ``python-LOOP``), if measured for ``key``."""
+    found: dict[str, float] = {}
+    for run in results["runs"]:
+        tool = run.get("tool", "")
+        if (tool.startswith("python-") and run["framework"] == key and run.get("concurrency") == concurrency
+                and "error" not in run):
+            found[tool.removeprefix("python-")] = run["rps"]
+    return found
 
 
 def in_flight(results: dict[str, Any], concurrency: int = 64) -> dict[str, float]:
@@ -201,11 +215,14 @@ def in_flight(results: dict[str, Any], concurrency: int = 64) -> dict[str, float
     return {key: statistics.median(values) for key, values in products.items()}
 
 
-def client_ceiling(results: dict[str, Any]) -> tuple[float, float] | None:
-    """(Python client req/s, wrk req/s) against the bare reference server, measured back to back."""
+def client_ceiling(results: dict[str, Any]) -> dict[str, float] | None:
+    """Requests/s against the bare reference server, measured back to back: ``wrk``, the Python
+    client on its default loop (under that loop's name) and on any other loop measured."""
     for run in results["runs"]:
         if run.get("tool") == "wrk" and run["framework"] == REFERENCE and run.get("paired_python_rps"):
-            return run["paired_python_rps"], run["rps"]
+            loop = results.get("client", {}).get("loop", "asyncio")
+            return {"wrk": run["rps"], loop: run["paired_python_rps"],
+                    **_other_loop_runs(results, REFERENCE, run["concurrency"])}
     return None
 
 

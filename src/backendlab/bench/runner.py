@@ -14,6 +14,7 @@ its error and left out, and the run goes on.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -32,7 +33,7 @@ import psutil
 
 from backendlab.bench import wrk as wrk_tool
 from backendlab.bench.client import HoldSpec, LoadSpec, spec_json
-from backendlab.bench.process import ResourceSampler, ServerProcess, ServerStartFailed, run_client
+from backendlab.bench.process import ResourceSampler, ServerProcess, ServerStartFailed, cpu_placement, run_client
 from backendlab.bench.serve import SERVER_OPTIONS
 from backendlab.contract_apps import FRAMEWORKS, IMPLEMENTATIONS
 from backendlab.contract_apps._common import HELLO
@@ -70,11 +71,14 @@ class Profile:
     request_timeout: float = 5.0
     startup_timeout: float = 20.0
     client_loop: str = "asyncio"  # the load generator's event loop: "asyncio" (pure Python) or "uvloop"
+    pin_cpus: bool = True  # servers on one CPU, load generators on another (when there are two)
+    uvloop_ceiling: bool = True  # also measure the client on uvloop against the reference (if installed)
 
 
 PROFILES: dict[str, Profile] = {
     # What the chapter runs when executed: seconds in total, a sanity check, not a measurement.
-    "quick": Profile("quick", warmup=0.2, duration=0.5, concurrency=(8,), wrk=False, reference=False),
+    "quick": Profile("quick", warmup=0.2, duration=0.5, concurrency=(8,), wrk=False, reference=False,
+                     pin_cpus=False),
     # The default of `python -m backendlab.bench run`: about four minutes.
     "standard": Profile(
         "standard", warmup=0.25, duration=1.0, concurrency=(1, 16, 64, 256), extra_paths=("/plaintext",),
@@ -107,9 +111,17 @@ def _wrk_seconds(profile: Profile) -> int:
     return max(1, round(profile.duration))  # wrk takes whole seconds
 
 
+def _other_loop(profile: Profile) -> str | None:
+    """The loop of the extra ceiling measurement against the reference, if there is one to run."""
+    if not (profile.reference and profile.uvloop_ceiling) or profile.client_loop == "uvloop":
+        return None
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else None
+
+
 def plan(profile: Profile, frameworks: Iterable[str], *, wrk: bool) -> list[Step]:
     """Every measurement of a run, in order, with its expected duration (for progress and budgets)."""
     targets = targets_of(profile, frameworks)
+    other_loop = _other_loop(profile)
     run_seconds = profile.warmup + profile.duration + 0.3  # + starting the client process
     measurements = [(profile.sweep_path, c) for c in profile.concurrency]
     measurements += [(path, profile.extra_concurrency) for path in profile.extra_paths]
@@ -125,9 +137,15 @@ def plan(profile: Profile, frameworks: Iterable[str], *, wrk: bool) -> list[Step
                 label = f"round {round_number + 1}/{profile.rounds} {path} c={concurrency}"
                 steps.append(Step(target, "load", label, run_seconds,
                                   {"path": path, "concurrency": concurrency, "round": round_number + 1}))
-                if wrk and last_round and path == profile.sweep_path and concurrency == profile.wrk_concurrency:
+                if not (last_round and path == profile.sweep_path and concurrency == profile.wrk_concurrency):
+                    continue
+                if wrk:
                     steps.append(Step(target, "wrk", f"wrk {path} c={concurrency}", _wrk_seconds(profile) + 0.5,
                                       {"path": path, "concurrency": concurrency}))
+                if target == REFERENCE and other_loop:  # the client's own ceiling on the faster loop
+                    steps.append(Step(target, "load", f"{path} c={concurrency}, client on {other_loop}", run_seconds,
+                                      {"path": path, "concurrency": concurrency, "round": round_number + 1,
+                                       "loop": other_loop}))
     if profile.hold_connections:
         for target in targets:
             if target != REFERENCE:
@@ -254,19 +272,19 @@ def _mb(value: int | None) -> float | None:
     return None if value is None else round(value / 2**20, 1)
 
 
-def _load_run(server: ServerProcess, profile: Profile, step: Step) -> dict[str, Any]:
+def _load_run(server: ServerProcess, profile: Profile, step: Step, cpus: set[int] | None) -> dict[str, Any]:
     spec = LoadSpec(port=server.port, path=step.params["path"], concurrency=step.params["concurrency"],
                     warmup=profile.warmup, duration=profile.duration, request_timeout=profile.request_timeout)
     deadline = profile.warmup + profile.duration + 2 * spec.connect_timeout + profile.request_timeout + 20
-    return run_client(spec_json(spec, profile.client_loop), timeout=deadline)
+    return run_client(spec_json(spec, step.params.get("loop", profile.client_loop)), timeout=deadline, cpus=cpus)
 
 
-def _hold_run(server: ServerProcess, profile: Profile) -> dict[str, Any]:
+def _hold_run(server: ServerProcess, profile: Profile, cpus: set[int] | None) -> dict[str, Any]:
     spec = HoldSpec(port=server.port, path=f"/slow?ms={profile.hold_slow_ms}",
                     connections=profile.hold_connections, timeout=profile.hold_timeout)
     rss_before = server.rss()
     with ResourceSampler(server.pid) as sampler:
-        result = run_client(spec_json(spec, profile.client_loop), timeout=profile.hold_timeout + 20)
+        result = run_client(spec_json(spec, profile.client_loop), timeout=profile.hold_timeout + 20, cpus=cpus)
     result.update(slow_ms=profile.hold_slow_ms, rss_before_mb=_mb(rss_before), peak_rss_mb=_mb(sampler.peak_rss),
                   peak_server_connections=sampler.peak_connections)
     return result
@@ -282,9 +300,11 @@ def _server_description(target: str) -> dict[str, Any]:
             "server_options": SERVER_OPTIONS[impl.server], "command": impl.command}
 
 
-def _start_servers(targets: list[str], profile: Profile, results: dict[str, Any]) -> dict[str, ServerProcess]:
+def _start_servers(targets: list[str], profile: Profile, results: dict[str, Any],
+                   cpus: set[int] | None = None) -> dict[str, ServerProcess]:
     """Launch every server side by side, then wait for each; record failures and wrong answers."""
-    launched = {target: ServerProcess(target, startup_timeout=profile.startup_timeout).launch() for target in targets}
+    launched = {target: ServerProcess(target, startup_timeout=profile.startup_timeout, cpus=cpus).launch()
+                for target in targets}
     running: dict[str, ServerProcess] = {}
     try:
         for target, server in launched.items():
@@ -351,13 +371,17 @@ def run_benchmark(
     wanted = profile.wrk if use_wrk is None else use_wrk
     wrk_on = bool(wanted) and wrk_tool.wrk_path() is not None
     steps = plan(profile, frameworks, wrk=wrk_on)
+    placement = cpu_placement() if profile.pin_cpus else None
+    server_cpus, client_cpus = placement or (None, None)
     results: dict[str, Any] = {
         "schema": SCHEMA,
         "profile": asdict(profile),
         "machine": machine_info(),
         "versions": versions(),
-        "client": {"kind": "pure-Python asyncio streams, keep-alive, no pipelining, one process",
-                   "loop": profile.client_loop},
+        "client": {"kind": "pure-Python asyncio protocol callbacks, keep-alive, no pipelining, one process",
+                   "loop": profile.client_loop, "ceiling_also_on": _other_loop(profile)},
+        "cpus": {"servers": sorted(server_cpus) if server_cpus else None,
+                 "load_generators": sorted(client_cpus) if client_cpus else None},
         "frameworks": frameworks,
         "implementations": {},
         "runs": [],
@@ -371,7 +395,7 @@ def run_benchmark(
     started = time.monotonic()
     if progress:
         bar.stream.write(f"starting {len(targets_of(profile, frameworks))} servers\n")
-    servers = _start_servers(targets_of(profile, frameworks), profile, results)
+    servers = _start_servers(targets_of(profile, frameworks), profile, results, server_cpus)
     try:
         for step in steps:
             server = servers.get(step.target)
@@ -382,7 +406,7 @@ def run_benchmark(
             if on_step:
                 on_step(step)
             try:
-                _run_step(server, profile, step, results)
+                _run_step(server, profile, step, results, client_cpus)
             except Exception as exc:  # one failed measurement is reported, the run goes on
                 results["runs" if step.kind != "hold" else "many_connections"].append(
                     {"framework": step.target, "tool": "wrk" if step.kind == "wrk" else "python", **step.params,
@@ -400,20 +424,23 @@ def run_benchmark(
     return results
 
 
-def _run_step(server: ServerProcess, profile: Profile, step: Step, results: dict[str, Any]) -> None:
+def _run_step(server: ServerProcess, profile: Profile, step: Step, results: dict[str, Any],
+              cpus: set[int] | None = None) -> None:
     if step.kind == "load":
-        result = _load_run(server, profile, step)
-        results["runs"].append({"framework": step.target, "tool": "python", "round": step.params["round"], **result})
+        result = _load_run(server, profile, step, cpus)
+        loop = step.params.get("loop", profile.client_loop)
+        tool = "python" if loop == profile.client_loop else f"python-{loop}"  # the summary counts "python" only
+        results["runs"].append({"framework": step.target, "tool": tool, "round": step.params["round"], **result})
     elif step.kind == "wrk":
         paired = next((r for r in reversed(results["runs"]) if r["framework"] == step.target
                        and r.get("tool") == "python" and r.get("path") == step.params["path"]
                        and r.get("concurrency") == step.params["concurrency"] and "error" not in r), None)
         result = wrk_tool.run_wrk(server.url + step.params["path"], concurrency=step.params["concurrency"],
-                                  duration=_wrk_seconds(profile), timeout=profile.request_timeout)
+                                  duration=_wrk_seconds(profile), timeout=profile.request_timeout, cpus=cpus)
         results["runs"].append({"framework": step.target, "tool": "wrk", "path": step.params["path"], **result,
                                 "paired_python_rps": paired["rps"] if paired else None})
     elif step.kind == "hold":
-        results["many_connections"].append({"framework": step.target, **_hold_run(server, profile)})
+        results["many_connections"].append({"framework": step.target, **_hold_run(server, profile, cpus)})
     else:
         raise ValueError(f"unknown step kind {step.kind!r}")
 

@@ -62,13 +62,14 @@ def parse_wrk_output(text: str) -> dict[str, Any]:
     }
 
 
-def run_wrk(url: str, *, concurrency: int, duration: float, threads: int = 1, timeout: float = 5.0) -> dict[str, Any]:
+def run_wrk(url: str, *, concurrency: int, duration: float, threads: int = 1, timeout: float = 5.0,
+            cpus: set[int] | None = None) -> dict[str, Any]:
     """Run wrk for ``duration`` seconds at ``concurrency`` connections (its process group killed if it overruns)."""
     path = wrk_path()
     if path is None:
         raise FileNotFoundError("wrk is not on PATH")
     seconds = max(1, round(duration))
     command = [path, f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", f"--timeout={timeout:g}s", "--latency", url]
-    result = parse_wrk_output(run_child(command, timeout=seconds + timeout + 15))
+    result = parse_wrk_output(run_child(command, timeout=seconds + timeout + 15, cpus=cpus))
     result.update(concurrency=concurrency, duration_s=seconds, threads=threads)
     return result
