@@ -261,8 +261,7 @@ class _LoadConnection(asyncio.Protocol):
             finished = time.perf_counter()
             self.waiting = False
             state.answered_total += 1
-            if self.number not in state.answered_once:
-                state.answered_once.add(self.number)
+            state.answered_once.add(self.number)
             if state.measure_start <= finished <= state.measure_end:  # answered within the window
                 state.latencies.append(finished - self.sent_at)
                 state.statuses[status] += 1
@@ -286,9 +285,6 @@ class _LoadConnection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def eof_received(self) -> bool:
-        return False  # close our side too
-
     def connection_lost(self, exc: Exception | None) -> None:
         if self.waiting:  # closed with a request unanswered
             self.waiting = False
@@ -304,22 +300,24 @@ async def _load_slot(state: _LoadState, number: int, first_attempt: asyncio.Futu
     spec = state.spec
     loop = asyncio.get_running_loop()
     clock = time.perf_counter
-    while state.may_send(clock()):
-        try:
-            async with asyncio.timeout(spec.connect_timeout):
-                _, connection = await loop.create_connection(lambda: _LoadConnection(state, number),
-                                                             spec.host, spec.port)
-        except (OSError, TimeoutError) as exc:
-            state.error("connect-" + _error_kind(exc), clock())
+    try:
+        while state.may_send(clock()):
+            try:
+                async with asyncio.timeout(spec.connect_timeout):
+                    _, connection = await loop.create_connection(lambda: _LoadConnection(state, number),
+                                                                 spec.host, spec.port)
+            except (OSError, TimeoutError) as exc:
+                state.error("connect-" + _error_kind(exc), clock())
+                connection = None
             if not first_attempt.done():
                 first_attempt.set_result(None)
-            await asyncio.sleep(0.05)  # no hot loop against a refusing port
-            continue
+            if connection is None:
+                await asyncio.sleep(0.05)  # no hot loop against a refusing port
+            else:
+                await connection.finished
+    finally:
         if not first_attempt.done():
             first_attempt.set_result(None)
-        await connection.finished
-    if not first_attempt.done():
-        first_attempt.set_result(None)
 
 
 async def _watch_timeouts(state: _LoadState) -> None:
