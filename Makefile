@@ -8,7 +8,7 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 # -qq: pip prints errors only (this machine's pip.conf makes its warnings very noisy)
 PIP_QUIET := -qq --disable-pip-version-check
 
-.PHONY: help setup book test lab notebooks exercises grade bench lint lock clean
+.PHONY: help setup sandbox-tools book test lab notebooks exercises grade bench lint lock clean
 .DEFAULT_GOAL := help
 
 help:
@@ -17,7 +17,7 @@ help:
 	@echo "make lab        JupyterLab on the course (127.0.0.1 only)"
 	@echo "make notebooks  re-execute every chapter notebook top to bottom and save its outputs"
 	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader generate_assignment)"
-	@echo "make grade      autograde submitted/<student>/<assignment>/, export grades.csv, write feedback"
+	@echo "make grade      autograde submitted/<student>/<assignment>/ (each in a sandbox), grades.csv, feedback"
 	@echo "make bench      run the full benchmark and write the results the benchmark chapter plots"
 	@echo "make lint       ruff"
 	@echo "make lock       recompile requirements.txt from requirements.in"
@@ -41,12 +41,24 @@ $(LAB_OVERRIDES): lab-settings/overrides.json5 $(STAMP)
 
 setup: $(STAMP) $(LAB_OVERRIDES)
 
+# Grading runs every submission's kernel in a bubblewrap sandbox (Debian package bubblewrap; prlimit
+# and setpriv come with util-linux). As root with apt-get (CI, a container) it is installed here.
+sandbox-tools:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	        echo "installing bubblewrap, the grading sandbox"; \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
+	        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; }; \
+	    else \
+	        echo "bubblewrap is missing: grading needs it (Debian/Ubuntu: sudo apt-get install bubblewrap)"; \
+	    fi; }
+
 book: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --quiet
 	@echo
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 
-test: $(STAMP) $(LAB_OVERRIDES)
+test: $(STAMP) $(LAB_OVERRIDES) sandbox-tools
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # Root only in containers and sandboxes; Jupyter refuses root without --allow-root.
@@ -61,8 +73,8 @@ notebooks: $(STAMP)
 exercises: $(STAMP)
 	$(BIN)/python -m backendlab.grading generate
 
-grade: $(STAMP)
-	$(BIN)/python -m backendlab.grading grade
+grade: $(STAMP) sandbox-tools
+	$(BIN)/python -m backendlab.grading grade $(GRADE_FLAGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m backendlab.bench run --full

@@ -13,8 +13,10 @@ from __future__ import annotations
 import ast
 import csv
 import dataclasses
+import html
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -26,10 +28,11 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from grading_corpus import ASSIGNMENT, MAX_SCORE, Case, build
+from grading_corpus import ASSIGNMENT, MAX_SCORE, Case, build, build_idioms
 
 from backendlab import grading
 from backendlab.grading import Course, GradingOptions, Result
+from backendlab.grading.feedback import hidden_lines_in
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CELL_TIMEOUT = 12
 INTERRUPT_GRACE = 3.0
 SUBMISSION_TIMEOUT = 150.0
-JOBS = 2
+JOBS = 4
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,7 +138,7 @@ def test_check_notebooks_reports_edits_deletions_and_unreadable_files(tmp_path: 
     nbformat.write(notebook, submitted / "flask.ipynb")
     (submitted / "fastapi.ipynb").write_text('{"cells": [')
     (submitted / "extra.ipynb").write_text("{}")
-    notes = grading._check_notebooks(submitted, release)
+    notes = grading.check_notebooks(submitted, release)
     assert "flask.ipynb: test cell test-flask-read was deleted; the instructor's copy was put back and run" in notes
     assert "flask.ipynb: test cell test-flask-create was edited; the instructor's version was run" in notes
     assert any(n.startswith("fastapi.ipynb is not a readable notebook") for n in notes), notes
@@ -238,6 +241,7 @@ class Batch:
     elapsed: float
     earlier_scores: dict[tuple[str, str], float]
     earlier_files: dict[str, bytes]
+    course_before: dict[str, bytes]  # every file of the real course, before grading
 
     @property
     def assignments(self) -> list[str]:
@@ -281,6 +285,34 @@ def seed_earlier_student(course: Course) -> tuple[dict[tuple[str, str], float], 
     return scores, files
 
 
+# What grading itself writes into the course; everything else must stay byte for byte.
+GRADING_OUTPUTS = ("autograded", "feedback", "gradebook.db", "grades.csv", "grading-notes.json")
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file of a course folder (but grading's own outputs), by relative path."""
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.relative_to(root).parts[0] not in GRADING_OUTPUTS
+    }
+
+
+# What the corpus's cases leave running (LINGERS, FORKS): unique command lines to look for afterwards.
+# (Other tests may be grading at the same time, so their sandboxes' kernels may legitimately be alive.)
+LEFT_BY_THE_CORPUS = ("sleep 6001", "sleep 6002", "sleep 6003", "sleep 3001")
+
+
+def sandbox_processes() -> list[str]:
+    """Processes that the corpus's cases started in their sandboxes and that are still alive."""
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(process.info.get("cmdline") or [])
+        if cmdline in LEFT_BY_THE_CORPUS:
+            found.append(f"{process.info['pid']}: {cmdline}")
+    return found
+
+
 def processes_under(folder: Path) -> list[dict]:
     """Processes whose working directory is inside ``folder`` (grader workers and their kernels)."""
     found = []
@@ -299,6 +331,8 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
         shutil.copytree(course.source / assignment, course.submitted / "solution" / assignment)
         shutil.copytree(course.release / assignment, course.submitted / "unmodified" / assignment)
     cases = build(course.root, course.release, course.source)
+    cases += build_idioms(course.root, course.release)
+    course_before = snapshot(course.root)
     options = GradingOptions(
         jobs=JOBS, cell_timeout=CELL_TIMEOUT, interrupt_grace=INTERRUPT_GRACE, submission_timeout=SUBMISSION_TIMEOUT,
         temp_dir=base / "work",
@@ -309,7 +343,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
     elapsed = time.monotonic() - started
     print(output.getvalue())
     return Batch(course, cases, {(r.student, r.assignment): r for r in results}, output.getvalue(), elapsed,
-                 earlier_scores, earlier_files)
+                 earlier_scores, earlier_files, course_before)
 
 
 @pytest.mark.slow
@@ -369,6 +403,7 @@ def test_nothing_hangs_beyond_the_timeouts(batch: Batch) -> None:
     # Every graded case finished; the batch as a whole is bounded by its cases, not by any hang.
     assert batch.elapsed < 400, f"the corpus took {batch.elapsed:.0f} s"
     assert processes_under(batch.course.root.parent) == [], "grader processes or kernels are still running"
+    assert sandbox_processes() == [], "processes started in a sandbox outlived grading"
     assert list((batch.course.root.parent / "work").iterdir()) == [], "temporary courses were left behind"
 
 
@@ -389,9 +424,13 @@ def test_no_other_grade_or_file_changed(batch: Batch) -> None:
     assert b"overwritten" not in (course.feedback / "solution" / ASSIGNMENT / "flask.html").read_bytes()
     assert b"overwritten" not in (course.root / "grades.csv").read_bytes()
     assert sorted(p.name for p in course.root.iterdir()) == [
-        "autograded", "exercises", "feedback", "gradebook.db", "grades.csv", "nbgrader_config.py", "solutions",
-        "submitted",
+        "autograded", "exercises", "feedback", "gradebook.db", "grades.csv", "grading-notes.json",
+        "nbgrader_config.py", "solutions", "submitted",
     ]
+    after = snapshot(course.root)
+    changed = sorted(name for name in set(after) | set(batch.course_before)
+                     if after.get(name) != batch.course_before.get(name))
+    assert changed == [], f"grading changed files of the real course: {changed[:10]}"
     assert sorted(p.name for p in (course.autograded / "solution").iterdir()) == batch.assignments
 
 
@@ -509,3 +548,228 @@ def test_manual_grading_is_reported_and_kept(tmp_path: Path) -> None:
         warnings.simplefilter("ignore")
         assert gb.find_grade("explain", "quiz", "manual", "ada").manual_score == 2.0
         assert gb.find_submission("manual", "ada").score == 3.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The hostile cases, seen from outside: what their cells printed, what the feedback shows
+# ---------------------------------------------------------------------------------------------
+
+def cell_output(batch: Batch, student: str, cell_id: str, notebook: str = "flask") -> str:
+    """The text a cell printed, in the autograded notebook the grader wrote."""
+    path = batch.course.autograded / student / ASSIGNMENT / f"{notebook}.ipynb"
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.get("id") == cell_id:
+            return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
+    raise AssertionError(f"no cell {cell_id} in {path}")
+
+
+def hidden_lines(assignment: str, name: str) -> set[str]:
+    """The lines of hidden tests of one solution notebook that feedback must not show."""
+    from backendlab.grading.feedback import MIN_HIDDEN_LINE, split_hidden
+
+    notebook = nbformat.read(ROOT / "solutions" / assignment / f"{name}.ipynb", as_version=4)
+    lines, visible = set(), set()
+    for cell in notebook.cells:
+        shown, hidden = split_hidden(cell.source)
+        lines |= {line.strip() for line in hidden if len(line.strip()) >= MIN_HIDDEN_LINE}
+        visible |= {line.strip() for line in shown.splitlines()}
+    return lines - visible
+
+
+def feedback_text(path: Path) -> str:
+    """The feedback page as a reader sees its text (tags removed, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.slow
+def test_the_sandbox_kept_the_course_out_of_reach(batch: Batch) -> None:
+    # Writes to the course's absolute paths land in the sandbox's private /tmp (the test course lives
+    # under /tmp) or its own folder; the real files are untouched (test_no_other_grade_or_file_changed).
+    written = cell_output(batch, "writes-outside", "student-writes")
+    assert re.search(r"[1-9]\d* of \d+ writes refused", written), written
+    for line in written.splitlines():
+        if line.startswith("WROTE "):
+            target = Path(line.split(" ", 1)[1])
+            assert target.is_relative_to("/proc") or b"overwritten" not in target.read_bytes(), line
+    snooped = cell_output(batch, "snoop", "student-snoop")
+    assert "notebooks with this course's hidden tests: 0" in snooped, snooped
+    network = cell_output(batch, "network", "student-network")
+    assert "interfaces: ['lo']" in network and "routes: 0" in network, network
+    forks = cell_output(batch, "forks", "student-forks")
+    started = int(re.search(r"started (\d+) processes", forks).group(1))
+    assert 0 < started < grading.Limits().processes, forks
+
+
+@pytest.mark.slow
+def test_feedback_shows_outcomes_and_messages_but_no_hidden_test_source(batch: Batch) -> None:
+    for assignment in batch.assignments:
+        for path in sorted((batch.course.feedback / "solution" / assignment).glob("*.html")):
+            text = feedback_text(path)
+            shown = hidden_lines_in(text, hidden_lines(assignment, path.stem))
+            assert shown == [], f"{assignment}/{path.name} shows hidden test lines: {shown[:3]}"
+            assert "hidden tests: their outcome is shown below" in text, path
+    # A student who prints every cell that runs (hidden tests included) sees them withheld.
+    snooped = feedback_text(batch.course.feedback / "snoop" / ASSIGNMENT / "flask.html")
+    assert hidden_lines_in(snooped, hidden_lines(ASSIGNMENT, "flask")) == []
+    assert "[hidden test line withheld]" in snooped
+    # A failed hidden test still tells the student what was expected.
+    partial = feedback_text(batch.course.feedback / "partial" / ASSIGNMENT / "flask.html")
+    assert "AssertionError" in partial and "expected status 400" in partial, partial[-2000:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Small units: sandbox, notes, reasons, feedback
+# ---------------------------------------------------------------------------------------------
+
+def run_in_sandbox(tmp_path: Path, command: list[str], **limits: int) -> subprocess.CompletedProcess:
+    from backendlab.grading.sandbox import Sandbox, UidLease
+
+    lease = UidLease() if os.geteuid() == 0 else None
+    try:
+        sandbox = Sandbox(tmp_path / "sandbox", grading.Limits(**limits), uid=lease.uid if lease else None).create()
+        try:
+            return subprocess.run(sandbox.argv(command), capture_output=True, text=True, timeout=60)
+        finally:
+            shutil.rmtree(sandbox.sockets)
+    finally:
+        if lease:
+            lease.release()
+
+
+def test_sandbox_sees_only_the_environment_and_its_own_folders(tmp_path: Path) -> None:
+    code = (
+        "import os, socket, sys\n"
+        f"print(os.path.exists({str(ROOT / 'solutions')!r}), os.path.exists({str(ROOT / 'nbgrader_config.py')!r}))\n"
+        "print(sorted(os.listdir('/home/student')), os.getcwd())\n"
+        "print([n for _, n in socket.if_nameindex()], len([p for p in os.listdir('/proc') if p.isdigit()]))\n"
+        "import backendlab, flask\n"
+        "for target in (sys.prefix + '/x', '/etc/x', '/x'):\n"
+        "    try:\n"
+        "        open(target, 'w')\n"
+        "        print('wrote', target)\n"
+        "    except OSError as exc:\n"
+        "        print('refused', exc.errno)\n"
+        "open('/home/student/work/mine.txt', 'w').write('ok')\n"
+    )
+    done = run_in_sandbox(tmp_path, [sys.executable, "-c", code])
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "False False", "the course folder is visible in the sandbox"
+    assert lines[1] == "['work'] /home/student/work"
+    # Only loopback; only its own processes (bwrap's init and this one).
+    assert lines[2] == "['lo'] 2", lines[2]
+    assert [line.split()[0] for line in lines[3:]] == ["refused"] * 3, lines
+    assert (tmp_path / "sandbox" / "work" / "mine.txt").read_text() == "ok"
+
+
+def test_sandbox_applies_its_limits(tmp_path: Path) -> None:
+    code = (
+        "import resource\n"
+        "print(resource.getrlimit(resource.RLIMIT_DATA)[0], resource.getrlimit(resource.RLIMIT_NPROC)[0],\n"
+        "      resource.getrlimit(resource.RLIMIT_FSIZE)[0])\n"
+        "try:\n"
+        "    bytearray(512 * 1024**2)\n"
+        "except MemoryError:\n"
+        "    print('MemoryError')\n"
+    )
+    done = run_in_sandbox(tmp_path, [sys.executable, "-c", code], memory=256 * 1024**2, processes=50,
+                          file_size=1024**2)
+    assert done.stdout.split() == [str(256 * 1024**2), "50", str(1024**2), "MemoryError"], done.stdout + done.stderr
+
+
+def test_nothing_started_in_a_sandbox_outlives_it(tmp_path: Path) -> None:
+    marker = f"sleep {7000 + os.getpid() % 997}"
+    done = run_in_sandbox(tmp_path, ["/bin/sh", "-c", f"setsid {marker} & nohup {marker} >/dev/null 2>&1 & echo ok"])
+    assert done.stdout.strip() == "ok", done.stderr
+    deadline = time.monotonic() + 10
+    while any(" ".join(p.info["cmdline"] or []) == marker for p in psutil.process_iter(["cmdline"])):
+        assert time.monotonic() < deadline, f"{marker} survived its sandbox"
+        time.sleep(0.05)
+
+
+def test_missing_sandbox_stops_grading_with_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on this PATH
+    with pytest.raises(grading.SandboxUnavailable, match="apt-get install bubblewrap"):
+        grading.check_sandbox()
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    (tmp_path / "submitted" / "ada" / "01-lightweight").mkdir(parents=True)
+    with pytest.raises(grading.SandboxUnavailable, match="--unsafe-no-sandbox"):
+        grading.grade(Course.load(tmp_path), GradingOptions(jobs=1, echo=False))
+    assert not (tmp_path / "grades.csv").exists()
+
+
+def test_unsafe_grading_says_so_in_every_row_and_notes_are_kept_across_runs(tmp_path: Path) -> None:
+    course = make_course(tmp_path / "course")
+    for student in ("ada", "bob"):  # empty submissions: failures with a reason, no kernel needed
+        (course.submitted / student / ASSIGNMENT).mkdir(parents=True)
+    options = GradingOptions(jobs=1, echo=False, sandbox=False, temp_dir=tmp_path / "work")
+    grading.grade(course, options)
+    grading.grade(course, dataclasses.replace(options, sandbox=True), students=["ada"])
+    with (course.root / "grades.csv").open(newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert rows["ada"]["sandbox"] == "bubblewrap" and rows["bob"]["sandbox"].startswith("none"), rows
+    assert "no readable notebook" in rows["bob"]["notes"], "bob's notes were lost when only ada was graded again"
+    assert "no readable notebook" in rows["ada"]["notes"]
+
+
+def test_copied_and_damaged_cells_are_repaired_with_a_reason(tmp_path: Path) -> None:
+    release = ROOT / "exercises" / ASSIGNMENT
+    notebook = nbformat.read(release / "flask.ipynb", as_version=4)
+    copied = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test-flask-read"][0]
+    notebook.cells.append(nbformat.from_dict(json.loads(json.dumps(copied))))
+    notebook.cells[-1].id = "copy"
+    notebook.cells.append(nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade": "yes"}}))
+    (tmp_path / "s").mkdir()
+    nbformat.write(notebook, tmp_path / "s" / "flask.ipynb")
+    notes = grading.check_notebooks(tmp_path / "s", release)
+    assert any("is a copy of cell test-flask-read" in n for n in notes), notes
+    assert any("damaged grading metadata" in n for n in notes), notes
+    repaired = nbformat.read(tmp_path / "s" / "flask.ipynb", as_version=4)
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in repaired.cells if "nbgrader" in c.metadata]
+    assert len(ids) == len(set(ids))
+
+
+def test_hide_hidden_tests_keeps_visible_code_and_messages() -> None:
+    from backendlab.grading.feedback import hide_hidden_tests
+
+    source = ("assert answer() == 1, 'expected 1'\n### BEGIN HIDDEN TESTS\n"
+              "assert answer(secret_input=7) == 49, 'expected 49 for the secret input'\n### END HIDDEN TESTS")
+    cell = nbformat.v4.new_code_cell(source, outputs=[
+        nbformat.v4.new_output("error", ename="AssertionError", evalue="expected 49 for the secret input",
+                               traceback=["Cell In[3], line 3",
+                                          "\x1b[0;32m----> 3\x1b[0m assert answer(secret_input=7) == 49, "
+                                          "'expected 49 for the secret input'"]),
+    ])
+    printed = nbformat.v4.new_code_cell("pass", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="assert answer(secret_input=7) == 49, 'expected 49 for"
+                                                             " the secret input'\nmine\n")])
+    notebook = nbformat.v4.new_notebook(cells=[cell, printed])
+    assert hide_hidden_tests(notebook) == 1
+    assert "secret_input" not in json.dumps(notebook)
+    assert cell.source.startswith("assert answer() == 1") and "hidden tests" in cell.source
+    assert cell.outputs[0].evalue == "expected 49 for the secret input"
+    assert printed.outputs[0].text == "[hidden test line withheld]\nmine\n"
+
+
+@pytest.mark.parametrize(("output", "expected"), [
+    ({"ename": "MemoryError", "evalue": ""}, "more memory than the limit"),
+    ({"ename": "OSError", "evalue": "[Errno 30] Read-only file system: '/x'"}, "read-only"),
+    ({"ename": "BlockingIOError", "evalue": "[Errno 11] Resource temporarily unavailable"}, "processes"),
+    ({"ename": "OSError", "evalue": "[Errno 101] Network is unreachable"}, "network"),
+    ({"ename": "FileNotFoundError", "evalue": "[Errno 2] No such file or directory: '/srv/course/x'"}, "not exist"),
+    ({"ename": "FileNotFoundError", "evalue": "[Errno 2] No such file or directory: '/home/student/work/x'"}, None),
+    ({"ename": "ValueError", "evalue": "bad"}, None),
+])
+def test_sandbox_attempts_are_named(output: dict, expected: str | None) -> None:
+    from backendlab.grading.execute import sandbox_attempt
+
+    found = sandbox_attempt({"output_type": "error", **output})
+    assert (found is None) if expected is None else (expected in found), found
+
+
+@pytest.mark.parametrize(("text", "size"), [("2G", 2 * 1024**3), ("512 MiB", 512 * 1024**2), (1000, 1000),
+                                            ("1.5K", 1536)])
+def test_limits_read_sizes(text: object, size: int) -> None:
+    from backendlab.grading.results import parse_size
+
+    assert parse_size(text) == size

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib
 import json
 from pathlib import Path
 
@@ -181,21 +182,143 @@ while True:  # swallows the grader's interrupt
         pass
 '''
 
-WRITES_OUTSIDE = '''
+def writes_outside(course: Path) -> str:
+    """Writes aimed at the real course (relative, absolute, through /proc); the first refusal is raised."""
+    return f'''
+import os
 import pathlib
 
-# In a plain nbgrader course these paths would hit the course's gradebook, its grades.csv, and
-# another student's submitted, autograded and feedback files.
-for target in (
-    "../../../gradebook.db",
-    "../../../grades.csv",
-    "../../solution/01-lightweight/flask.ipynb",
-    "../../../submitted/solution/01-lightweight/flask.ipynb",
-    "../../../feedback/solution/01-lightweight/flask.html",
-):
-    path = pathlib.Path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("overwritten by another student")
+targets = [
+    "../../../gradebook.db", "../../../grades.csv", "../../solution/01-lightweight/flask.ipynb",
+    "{course}/gradebook.db", "{course}/grades.csv", "{course}/solutions/01-lightweight/flask.ipynb",
+    "{course}/submitted/solution/01-lightweight/flask.ipynb", "{course}/nbgrader_config.py",
+]
+# The working folder of every process this kernel can see, and above it, as a walk up the process tree would.
+targets += [f"/proc/{{pid}}/cwd/{{up}}gradebook.db" for pid in os.listdir("/proc") if pid.isdigit()
+            for up in ("", "../", "../../", "../../../")]
+refused = []
+for target in targets:
+    try:
+        path = pathlib.Path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("overwritten by another student")
+        print("WROTE", target)
+    except OSError as exc:
+        refused.append(exc)
+print(f"{{len(refused)}} of {{len(targets)}} writes refused")
+raise refused[0]
+'''
+
+
+def reads_instructor_notebooks(course: Path) -> str:
+    """Every notebook with this course's hidden tests it can find, and the course's own solutions."""
+    return f'''
+import os
+
+found = []
+for dirpath, dirnames, filenames in os.walk("/"):
+    if dirpath in ("/proc", "/sys", "/dev"):
+        dirnames[:] = []
+        continue
+    for name in filenames:
+        if name.endswith(".ipynb"):
+            try:
+                with open(os.path.join(dirpath, name), encoding="utf-8", errors="replace") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            if "BEGIN " + "HIDDEN TESTS" in text and "test-flask-" + "validate" in text:  # not this cell
+                found.append(os.path.join(dirpath, name))
+print(f"notebooks with this course's hidden tests: {{len(found)}}")
+# Print the source of every cell that runs from now on, test cells included, into its output.
+get_ipython().events.register("post_run_cell", lambda result: print(result.info.raw_cell))
+open("{course}/solutions/01-lightweight/flask.ipynb").read()
+'''
+
+
+FORGES_FILES = '''
+import json
+import os
+import pathlib
+import sqlite3
+
+# Every file the kernel can write that could look like a grading result: its own notebooks (solved, with
+# clean outputs), a gradebook and a results file wherever it can write, and the submission's timestamp.
+for notebook in pathlib.Path(".").glob("*.ipynb"):
+    data = json.loads(notebook.read_text())
+    for cell in data["cells"]:
+        cell["outputs"] = []
+    notebook.write_text(json.dumps(data))
+for folder in (".", "..", os.path.expanduser("~"), "/tmp"):
+    for name in ("gradebook.db", "result.json", "grades.csv"):
+        try:
+            path = os.path.join(folder, name)
+            with sqlite3.connect(path) if name.endswith(".db") else open(path, "w") as handle:
+                if name.endswith(".db"):
+                    handle.execute("create table grade (name text, auto_score real)")
+                    handle.execute("insert into grade values ('test-flask-read', 3)")
+                else:
+                    handle.write('{"status": "graded", "score": 20.0}')
+        except (OSError, sqlite3.Error):
+            pass
+pathlib.Path("timestamp.txt").write_text("2020-01-01 00:00:00.000000 UTC")
+print("forged")
+'''
+
+FORGES_IN_KERNEL = '''
+ip = get_ipython()
+# No more error output (nbgrader 0.9 already answers this one); a big result value after every cell
+# (nbgrader's partial credit) ...
+ip.showtraceback = lambda *args, **kwargs: None
+ip.events.register("post_run_cell", lambda result: ip.displayhook(1000))
+# ... and every cell with an assert run as `pass` instead: against plain nbgrader, full marks.
+run_cell, run_cell_async = ip.run_cell, ip.run_cell_async
+
+
+def skip_asserts(raw_cell, *args, **kwargs):
+    return run_cell("pass" if "assert" in raw_cell else raw_cell, *args, **kwargs)
+
+
+async def skip_asserts_async(raw_cell, *args, **kwargs):
+    return await run_cell_async("pass" if "assert" in raw_cell else raw_cell, *args, **kwargs)
+
+
+ip.run_cell, ip.run_cell_async = skip_asserts, skip_asserts_async
+'''
+
+LINGERS = '''
+import subprocess
+
+subprocess.Popen(["sleep", "6001"], start_new_session=True)
+subprocess.Popen(["sh", "-c", "setsid sleep 6002 & sleep 6003 &"])
+print("three processes left running")
+'''
+
+HOGS_MEMORY = '''
+hog = bytearray(4 * 1024**3)
+'''
+
+FORKS = '''
+import subprocess
+
+children = []
+try:
+    for _ in range(5000):
+        children.append(subprocess.Popen(["sleep", "3001"]))
+finally:
+    print(f"started {len(children)} processes")
+    for child in children:
+        child.kill()
+        child.wait()
+'''
+
+USES_NETWORK = '''
+import socket
+
+print("interfaces:", [name for _, name in socket.if_nameindex()])
+with open("/proc/net/route") as routes:
+    print("routes:", len(routes.read().splitlines()) - 1)
+socket.create_connection(("192.0.2.1", 80), timeout=5)  # TEST-NET-1: nothing may leave the machine
 '''
 
 KILLS_GRADER = '''
@@ -203,12 +326,17 @@ import json
 import os
 import signal
 
-# A forged result next to the worker's spec, then the worker (this kernel's parent) is killed.
+# Kill every other process it can see, then leave a forged result where the grader's files might be.
+for pid in os.listdir("/proc"):
+    if pid.isdigit() and int(pid) != os.getpid():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except OSError:
+            pass
 forged = {"token": "guess", "student": "kills-grader", "assignment": "01-lightweight", "status": "graded",
           "score": 20.0, "max_score": 20.0}
 with open("../../../../result.json", "w") as handle:
     json.dump(forged, handle)
-os.kill(os.getppid(), signal.SIGKILL)
 '''
 
 
@@ -358,15 +486,65 @@ def build(course: Path, release: Path, solutions: Path) -> list[Case]:
     _add_after(flood, "flask-create-app", 'for _ in range(2000):\n    print("flood " * 2000)', "student-flood")
     submit(Case("flood", "20 MB of output", 10.0, ("the rest was dropped",)), {"flask": flood})
 
+    sandboxed = "the sandbox stopped it"
     writes = fresh("flask")
-    _add_after(writes, "flask-create-app", WRITES_OUTSIDE, "student-writes")
-    submit(Case("writes-outside", "writes into the gradebook, grades.csv and another student's files", 10.0,
-                ("wrote files outside its own folder",)), {"flask": writes})
+    _add_after(writes, "flask-create-app", writes_outside(course), "student-writes")
+    submit(Case("writes-outside", "writes into the real course: relative, absolute and /proc/<pid>/cwd paths", 10.0,
+                (sandboxed,)), {"flask": writes})
+
+    snoop = fresh("flask")
+    _add_after(snoop, "flask-create-app", reads_instructor_notebooks(course), "student-snoop")
+    submit(Case("snoop", "looks for notebooks with hidden tests; prints every cell that runs", 10.0,
+                ("reach a path that does not exist in its sandbox",)), {"flask": snoop})
+
+    forged_files = fresh("flask", solved=False)
+    _add_after(forged_files, "flask-create-app", FORGES_FILES, "student-forges-files")
+    submit(Case("forges-files", "nothing solved; forges gradebooks, results, its notebook, its timestamp", 0.0),
+           {"flask": forged_files})
+
+    forged_kernel = fresh("flask", solved=False)
+    _add_after(forged_kernel, "flask-create-app", FORGES_IN_KERNEL, "student-forges-kernel")
+    submit(Case("forges-kernel", "nothing solved; hides errors, adds result values, skips asserts", 0.0,
+                ("a result value appeared in a test cell and was ignored", "tampered with")),
+           {"flask": forged_kernel})
+
+    lingers = fresh("flask")
+    _add_after(lingers, "flask-create-app", LINGERS, "student-lingers")
+    submit(Case("lingers", "leaves processes running in new sessions", 10.0, ("were killed with its sandbox",)),
+           {"flask": lingers})
+
+    hog = fresh("flask")
+    _add_after(hog, "flask-create-app", HOGS_MEMORY, "student-hog")
+    submit(Case("memory-hog", "allocates 4 GiB", 10.0, ("more memory than the limit",)), {"flask": hog})
+
+    forks = fresh("flask")
+    _add_after(forks, "flask-create-app", FORKS, "student-forks")
+    submit(Case("forks", "starts processes until it cannot", 10.0, ("more processes than the limit",)),
+           {"flask": forks})
+
+    network = fresh("flask")
+    _add_after(network, "flask-create-app", USES_NETWORK, "student-network")
+    submit(Case("network", "connects to an address off the machine", 10.0, ("reach the network",)),
+           {"flask": network})
 
     grader_killer = fresh("flask")
     _add_after(grader_killer, "flask-create-app", KILLS_GRADER, "student-kills-grader")
-    submit(Case("kills-grader", "forges a result file, then kills the grader", None, ("killed by signal SIGKILL",)),
+    submit(Case("kills-grader", "kills every process it sees, then forges a result file", 10.0, (sandboxed,)),
            {"flask": grader_killer})
+
+    duplicate = fresh("flask")
+    copied = copy.deepcopy(duplicate.cells[_index(duplicate, "test-flask-read")])
+    copied.id = "copied-test"
+    duplicate.cells.append(copied)
+    submit(Case("duplicate-cell", "a test cell copied (two cells with one grade_id)", 10.0,
+                ("is a copy of cell test-flask-read",)), {"flask": duplicate})
+
+    damaged = fresh("flask")
+    damaged.cells[_index(damaged, "test-flask-create")].metadata["nbgrader"]["points"] = 300
+    damaged.cells[_index(damaged, "flask-create-app")].metadata["nbgrader"] = {"grade": "yes"}
+    submit(Case("damaged-metadata", "points of a test raised to 300; a solution cell's metadata damaged", 10.0,
+                ("grading metadata of test-flask-create was altered", "damaged grading metadata")),
+           {"flask": damaged})
 
     (course / "submitted" / "empty" / ASSIGNMENT).mkdir(parents=True)
     cases.append(Case("empty", "a submission folder with no notebook", None, ("no readable notebook",)))
@@ -375,4 +553,37 @@ def build(course: Path, release: Path, solutions: Path) -> list[Case]:
     (course / "submitted" / "lost" / "99-no-such-assignment" / "flask.ipynb").write_text(json.dumps({}))
     cases.append(Case("lost", "a submission for an assignment that does not exist", None,
                       ("there is no assignment",), assignment="99-no-such-assignment"))
+    return cases
+
+
+# ----------------------------------------------------------------------------------------------
+# Correct solutions in other idioms, and plausibly wrong ones, for every assignment
+# ----------------------------------------------------------------------------------------------
+
+IDIOM_MODULES = ("idioms_01_lightweight", "idioms_02_full_stack", "idioms_03_async", "idioms_04_specialized")
+# How many of each kind make test grades per assignment (the issue's minimum; the modules hold more,
+# which a full run of the corpus grades: see build_idioms(every=True)).
+CORRECT_PER_ASSIGNMENT = 2
+WRONG_PER_ASSIGNMENT = 2
+
+
+def build_idioms(course: Path, release: Path, every: bool = False) -> list[Case]:
+    """Write the idiom submissions of every assignment into ``course/submitted/``; return the cases.
+
+    A submission is the released notebooks with every solution cell replaced by the student's source.
+    """
+    cases = []
+    for module_name in IDIOM_MODULES:
+        module = importlib.import_module(f"grading_corpus.{module_name}")
+        correct = module.CORRECT if every else module.CORRECT[:CORRECT_PER_ASSIGNMENT]
+        wrong = module.WRONG if every else module.WRONG[:WRONG_PER_ASSIGNMENT]
+        for entry, score in [(e, MAX_SCORE) for e in correct] + [(e, float(e["score"])) for e in wrong]:
+            folder = course / "submitted" / entry["student"] / module.ASSIGNMENT
+            folder.mkdir(parents=True)
+            for name, sources in entry["cells"].items():
+                notebook = nbformat.read(release / module.ASSIGNMENT / f"{name}.ipynb", as_version=4)
+                for grade_id, source in sources.items():
+                    _set_source(notebook, grade_id, source)
+                nbformat.write(notebook, folder / f"{name}.ipynb")
+            cases.append(Case(entry["student"], entry["what"], score, assignment=module.ASSIGNMENT))
     return cases
