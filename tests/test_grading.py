@@ -773,3 +773,14 @@ def test_limits_read_sizes(text: object, size: int) -> None:
     from backendlab.grading.results import parse_size
 
     assert parse_size(text) == size
+
+
+def test_nbgraders_metadata_advice_becomes_a_reason_for_the_student() -> None:
+    import logging
+
+    from backendlab.grading.course import explain_nbgrader_failure
+
+    record = logging.LogRecord("nbgrader", logging.ERROR, __file__, 1, "One or more notebooks in the assignment use "
+                               "an old version \nof the nbgrader metadata format. ... nbgrader update .", None, None)
+    reason = explain_nbgrader_failure([record], RuntimeError("failed"))
+    assert "nbgrader update" not in reason and "released notebook" in reason, reason

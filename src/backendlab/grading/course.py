@@ -144,8 +144,18 @@ def nbgrader_log(level: int = logging.WARNING, echo: bool = True) -> Iterator[li
         logger.propagate = old_propagate
 
 
+# nbgrader's advice for its metadata errors is meant for an instructor's own files ("back up your
+# class files directory and run nbgrader update"); in a submission, the student's notebook is at fault.
+METADATA_ADVICE = ("nbgrader update", "newer version \nof the nbgrader metadata", "nbgrader metadata format")
+METADATA_REASON = ("a notebook's grading metadata is in a form nbgrader cannot read (edited by hand, or saved by "
+                   "another nbgrader version): the student should start again from the released notebook")
+
+
 def explain_nbgrader_failure(records: list[logging.LogRecord], exc: BaseException) -> str:
     """One line saying why nbgrader failed: the last exception line of the traceback it logged."""
+    if any(advice in record.getMessage() for record in records for advice in METADATA_ADVICE) or any(
+            advice in str(exc) for advice in METADATA_ADVICE):
+        return METADATA_REASON
     for record in reversed(records):
         if record.levelno < logging.ERROR:
             continue
