@@ -53,8 +53,11 @@ sandbox-tools:
 	        echo "bubblewrap is missing: grading needs it (Debian/Ubuntu: sudo apt-get install bubblewrap)"; \
 	    fi; }
 
+# The repository and JupyterHub links come from the environment (backendlab.book_config):
+# BOOK_REPOSITORY=owner/name (default GITHUB_REPOSITORY, then the origin remote), BOOK_JUPYTERHUB_URL.
 book: $(STAMP) $(LAB_OVERRIDES)
-	$(BIN)/jupyter-book build . --warningiserror --nitpick --quiet
+	$(BIN)/python -m backendlab.book_config _build/config.yml
+	$(BIN)/jupyter-book build . --config _build/config.yml --warningiserror --nitpick --quiet
 	@echo
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from backendlab.book_config import book_config, build_book
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,13 +35,7 @@ def test_every_chapter_notebook_is_in_the_table_of_contents() -> None:
 
 @pytest.mark.slow
 def test_book_builds_with_warnings_as_errors(tmp_path: Path) -> None:
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--path-output", str(tmp_path), "--warningiserror", "--nitpick"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    result = build_book(tmp_path)  # as make book does, with this machine's environment
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     html = tmp_path / "_build" / "html"
     for name in toc_files():
@@ -53,3 +47,26 @@ def test_book_builds_with_warnings_as_errors(tmp_path: Path) -> None:
         page = (html / "notebooks" / f"{chapter}.html").read_text()
         assert 'class="backendlab-comparison"' in page, f"{chapter}: the chooser's static table is missing"
         assert "application/vnd.jupyter.widget-view+json" in page, f"{chapter}: the chooser widget state is missing"
+
+
+def test_book_links_follow_the_repository_it_is_built_from() -> None:
+    config = book_config({"GITHUB_REPOSITORY": "ada/backend-lab", "GITHUB_REF_NAME": "spring"})
+    assert config["repository"] == {"url": "https://github.com/ada/backend-lab", "branch": "spring"}
+    assert "jupyterhub_url" not in config["launch_buttons"], "a JupyterHub button without a hub"
+    assert "github.com/ada/backend-lab" in config["parse"]["myst_substitutions"]["repository_link"]
+    mine = book_config({"GITHUB_REPOSITORY": "ada/backend-lab", "BOOK_REPOSITORY": "bob/course",
+                        "BOOK_JUPYTERHUB_URL": "https://hub.school.edu"})
+    assert mine["repository"]["url"] == "https://github.com/bob/course"
+    assert mine["launch_buttons"]["jupyterhub_url"] == "https://hub.school.edu"
+
+
+def test_a_book_without_a_github_repository_links_to_none(tmp_path: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "_config.yml").write_text((ROOT / "_config.yml").read_text())
+    config = book_config({}, root=tmp_path)
+    assert "repository" not in config and not config["html"]["use_repository_button"]
+    assert "binderhub_url" not in config["launch_buttons"] and not config["launch_buttons"]["thebe"]
+    with pytest.raises(ValueError, match="owner/name"):
+        book_config({"BOOK_REPOSITORY": "https://github.com/a/b"}, root=tmp_path)

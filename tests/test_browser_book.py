@@ -15,8 +15,8 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import subprocess
-import sys
+import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,12 +30,18 @@ from urllib.request import Request, urlopen
 import pytest
 from test_book import toc_files
 
+from backendlab.book_config import build_book
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "browser-book"
 
 # One xdist group for both browser modules: they run back to back on one worker, and each
 # module's Playwright session (which holds an asyncio loop) ends before other tests run there.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
+
+# The book is built as a copy of the course on GitHub with a hub would be (backendlab.book_config).
+REPOSITORY = "backend-lab-ci/backend-lab"
+HUB = "https://hub.example.edu"
 
 # Console messages that are not errors of the book: none so far. Add exact substrings, with why.
 ALLOWED_CONSOLE_ERRORS: tuple[str, ...] = ()
@@ -48,13 +54,8 @@ ALLOWED_CONSOLE_ERRORS: tuple[str, ...] = ()
 def book_html(tmp_path_factory: pytest.TempPathFactory, chromium_executable: str) -> Path:
     """The book, built once per session (warnings are test_book.py's business)."""
     out = tmp_path_factory.mktemp("browser-book")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    environ = {**os.environ, "BOOK_REPOSITORY": REPOSITORY, "BOOK_JUPYTERHUB_URL": HUB}
+    result = build_book(out, environ, strict=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return out / "_build" / "html"
 
@@ -271,10 +272,11 @@ def test_key_pages_screenshots(tour: dict[str, LoadedPage]) -> None:
 def test_launch_download_and_repository_buttons(tour: dict[str, LoadedPage]) -> None:
     page = tour["notebooks/choosing.html"].page
     links = {link.get_attribute("href") or "" for link in page.locator("a").all()}
-    binder = "https://mybinder.org/v2/gh/backend-lab/backend-lab/main?urlpath=lab/tree/notebooks/choosing.ipynb"
+    binder = f"https://mybinder.org/v2/gh/{REPOSITORY}/main?urlpath=lab/tree/notebooks/choosing.ipynb"
     assert binder in links, "no Binder launch button opening the notebook in JupyterLab"
-    assert any("/hub/user-redirect/git-pull?" in href and "choosing.ipynb" in href for href in links), "no JupyterHub"
-    assert "https://github.com/backend-lab/backend-lab" in links, "no repository button"
+    assert any(href.startswith(f"{HUB}/hub/user-redirect/git-pull?") and "choosing.ipynb" in href
+               for href in links), "no JupyterHub button for the configured hub"
+    assert f"https://github.com/{REPOSITORY}" in links, "no repository button"
     assert "../_sources/notebooks/choosing.ipynb" in links, "no .ipynb download button"
     assert page.locator("button.btn-launch-thebe").count() == 1, "no Live Code (Thebe) button"
     page.evaluate("window.scrollTo(0, 0)")
@@ -362,7 +364,34 @@ def _get(url: str) -> tuple[int, str]:
         return error.code, ""
 
 
-def test_internal_links_and_anchors_resolve(site: str, book_html: Path) -> None:
+# Host names reserved for examples and tests (RFC 2606, RFC 6761): a link there is a placeholder.
+PLACEHOLDER_HOSTS = re.compile(r"(^|\.)(example\.(com|net|org)|[^.]+\.(example|invalid|test|localhost))$|^localhost$")
+
+
+def external_link_problem(url: str) -> str | None:
+    """Why an external link cannot be right, from its form alone (None: nothing wrong)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"scheme {parts.scheme!r}"
+    host = parts.hostname or ""
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", host):
+        return f"not a host name: {host!r}"
+    if PLACEHOLDER_HOSTS.search(host):
+        return f"a placeholder host: {host}"
+    if " " in url:
+        return "a space in the address"
+    return None
+
+
+def test_external_link_form() -> None:
+    assert external_link_problem("https://github.com/a/b") is None
+    assert external_link_problem(f"{HUB}/hub/user-redirect/git-pull?repo=x") is None
+    assert "placeholder" in external_link_problem("https://hub.backend-lab.example.org/hub")
+    assert "scheme" in external_link_problem("ftp://github.com/x")
+    assert "host" in external_link_problem("https://github/x")
+
+
+def test_links_resolve_and_external_links_are_well_formed(site: str, book_html: Path) -> None:
     pages: dict[str, tuple[int, _LinksAndIds | None]] = {}
 
     def fetch(url: str) -> tuple[int, _LinksAndIds | None]:
@@ -386,7 +415,10 @@ def test_internal_links_and_anchors_resolve(site: str, book_html: Path) -> None:
                 continue
             target = urljoin(page_url, href)
             if not target.startswith(site):
-                continue  # external: no network here
+                problem = external_link_problem(target)  # no network here: checked for form only
+                if problem:
+                    broken.append(f"{name}: {href} -> {problem}")
+                continue
             document, fragment = urldefrag(target)
             document = urlsplit(document)._replace(query="").geturl()
             status, target_parsed = fetch(document)

@@ -80,3 +80,20 @@ def test_committed_outputs_come_from_one_clean_run() -> None:
         assert counts == list(range(1, len(counts) + 1)), f"{path.name}: re-run `make notebooks` ({counts[:8]}...)"
         errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
         assert not errors, f"{path.name} has a committed error output"
+
+
+@pytest.mark.slow
+def test_re_executing_an_unchanged_chapter_writes_the_same_file(tmp_path: Path) -> None:
+    """``make notebooks`` on an unchanged chapter leaves no diff: widget ids are deterministic."""
+    from backendlab.notebook_runner import WIDGET_STATE, execute_notebook
+
+    runs = []
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        path = tmp_path / name / "choosing.ipynb"
+        path.write_bytes((ROOT / "notebooks" / "choosing.ipynb").read_bytes())
+        execute_notebook(path, save=True)
+        runs.append(path.read_bytes())
+    state = nbformat.reads(runs[0].decode(), as_version=4).metadata["widgets"][WIDGET_STATE]["state"]
+    assert len(state) > 10, "the chapter saved no widget state: nothing was compared"
+    assert runs[0] == runs[1], "two runs of the same chapter wrote different files"

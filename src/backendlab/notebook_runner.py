@@ -8,7 +8,9 @@ is exactly what a clean run produces (nbval then checks it).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -36,6 +38,30 @@ def normalise_metadata(notebook: nbformat.NotebookNode) -> None:
     notebook.metadata.setdefault("language_info", {"name": "python"})
 
 
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def stable_widget_ids(notebook: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The notebook with its widget model ids made deterministic.
+
+    Each execution gives every widget a random id, so re-executing an unchanged chapter would
+    rewrite every id (a diff to read on every ``make notebooks``). Models are numbered in the
+    order the kernel created them (the saved state keeps that order until it is written) and each
+    gets ``sha256(notebook name / number)``: the same notebook run the same way gets the same ids.
+    """
+    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    if not state:
+        return notebook
+    renamed = {old: hashlib.sha256(f"{name}/{number}".encode()).hexdigest()[:32]
+               for number, old in enumerate(state)}
+    text = nbformat.writes(notebook)
+    text = MODEL_ID.sub(lambda found: renamed.get(found.group(0), found.group(0)), text)
+    return nbformat.reads(text, as_version=4)
+
+
+MODEL_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+
+
 def execute_notebook(path: Path, *, save: bool) -> float:
     """Run ``path`` top to bottom in a fresh kernel; optionally write the outputs back."""
     use_kernel_env()
@@ -52,6 +78,7 @@ def execute_notebook(path: Path, *, save: bool) -> float:
     started = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - started
+    notebook = stable_widget_ids(notebook, path.stem)
     if save:
         nbformat.write(notebook, path)
     return elapsed
