@@ -12,7 +12,7 @@ PIP_QUIET := -qq --disable-pip-version-check
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make book       set up .venv, build the HTML book into _build/html"
+	@echo "make book       set up .venv, build the HTML book into _build/html, with the PDF and zip downloads"
 	@echo "make test       set up .venv, run every test (unit, notebooks with nbval, book build)"
 	@echo "make lab        JupyterLab on the course (127.0.0.1 only)"
 	@echo "make notebooks  re-execute every chapter notebook top to bottom and save its outputs"
@@ -58,6 +58,7 @@ sandbox-tools:
 book: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/python -m backendlab.book_config _build/config.yml
 	$(BIN)/jupyter-book build . --config _build/config.yml --warningiserror --nitpick --quiet
+	$(BIN)/python -m backendlab.book_downloads _build/html
 	@echo
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 

@@ -17,6 +17,8 @@ import http.server
 import json
 import os
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -57,6 +59,11 @@ def book_html(tmp_path_factory: pytest.TempPathFactory, chromium_executable: str
     environ = {**os.environ, "BOOK_REPOSITORY": REPOSITORY, "BOOK_JUPYTERHUB_URL": HUB}
     result = build_book(out, environ, strict=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    # The PDF and zip downloads, as make book writes them (a process of its own: Playwright's sync
+    # API must not run inside this worker's browser session).
+    downloads = subprocess.run([sys.executable, "-m", "backendlab.book_downloads", str(out / "_build" / "html")],
+                               capture_output=True, text=True, timeout=900, env=environ)
+    assert downloads.returncode == 0, downloads.stdout[-3000:] + downloads.stderr[-3000:]
     return out / "_build" / "html"
 
 
@@ -429,3 +436,23 @@ def test_links_resolve_and_external_links_are_well_formed(site: str, book_html: 
                 broken.append(f"{name}: {href} -> no element with id {fragment!r}")
     assert checked > 50, f"only {checked} internal links found: is the crawl working?"
     assert not broken, "\n".join(broken)
+
+
+# ------------------------------------------------------------------------ downloads
+
+
+def test_the_course_downloads_as_one_pdf_and_one_zip(book_html: Path) -> None:
+    import zipfile
+
+    landing = (book_html / "book" / "index.html").read_text(encoding="utf-8")
+    for name in ("backend-lab.pdf", "backend-lab-notebooks.zip"):
+        assert f'href="../downloads/{name}"' in landing, f"the landing page does not link {name}"
+    pdf = (book_html / "downloads" / "backend-lab.pdf").read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
+    assert pdf.startswith(b"%PDF-") and pages > 100, f"{pages} pages: is the whole book in it?"
+    with zipfile.ZipFile(book_html / "downloads" / "backend-lab-notebooks.zip") as bundle:
+        names = set(bundle.namelist())
+    for needed in ("notebooks/flask.ipynb", "exercises/01-lightweight/flask.ipynb", "src/backendlab/serving.py",
+                   "Makefile", "requirements.txt", "pyproject.toml"):
+        assert f"backend-lab/{needed}" in names, f"{needed} is not in the zip"
+    assert not [n for n in names if n.startswith(("backend-lab/solutions/", "backend-lab/tests/"))], "solutions leak"
