@@ -456,3 +456,57 @@ def test_the_course_downloads_as_one_pdf_and_one_zip(book_html: Path) -> None:
                    "Makefile", "requirements.txt", "pyproject.toml"):
         assert f"backend-lab/{needed}" in names, f"{needed} is not in the zip"
     assert not [n for n in names if n.startswith(("backend-lab/solutions/", "backend-lab/tests/"))], "solutions leak"
+
+
+# ------------------------------------------------------------------------ accessibility
+
+AXE = ROOT / "tests" / "_vendor" / "axe-core-4.14.1" / "axe.min.js"
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_every_page_has_no_wcag_a_or_aa_violations(browser: Any, site: str, book_html: Path, mode: str) -> None:
+    """axe-core (vendored) over every page, widgets rendered, in the theme's light and dark mode."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=mode)
+    context.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
+    found = []
+    try:
+        for name in book_pages(book_html):
+            if name in ("index.html", "genindex.html", "search.html"):  # a redirect; Sphinx's generated pages
+                continue
+            page, _ = open_page(context, site + name, site)
+            wait_for_widgets(page)
+            assert page.evaluate("document.documentElement.dataset.theme") == mode, f"{name}: not in {mode} mode"
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_A_AA)
+            for violation in result["violations"]:
+                nodes = violation["nodes"]
+                found.append(f"{name}: {violation['id']} ({violation['impact']}), {len(nodes)} element(s), "
+                             f"e.g. {nodes[0]['target']}: {nodes[0]['failureSummary'][:160]}")
+            page.close()
+    finally:
+        context.close()
+    assert not found, "\n".join(found)
+
+
+def test_chooser_buttons_work_from_the_keyboard_with_visible_focus(browser: Any, site: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page, _ = open_page(context, site + "notebooks/choosing.html", site)
+        wait_for_widgets(page)
+        target = page.locator(".widget-toggle-buttons .widget-toggle-button", has_text="A complete web application")
+        target.first.scroll_into_view_if_needed()
+        for _ in range(400):  # Tab through the page until the button has the focus
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement && document.activeElement.textContent.trim()") == \
+                    "A complete web application":
+                break
+        else:
+            raise AssertionError("Tab never reached the chooser's buttons")
+        focus = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+            return {outline: s.outlineStyle + ' ' + s.outlineWidth, shadow: s.boxShadow}; }""")
+        assert not focus["outline"].startswith("none") or focus["shadow"] != "none", f"no visible focus: {focus}"
+        page.keyboard.press("Space")
+        page.wait_for_function("() => document.activeElement.classList.contains('mod-active')")
+    finally:
+        context.close()

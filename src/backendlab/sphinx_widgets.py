@@ -76,13 +76,17 @@ STYLE_CSS = """\
 /* Backend Lab: the chooser's static comparison table (backendlab.chooser.comparison_table_html),
    compact enough for the text column; wider screens scroll it sideways inside its output.
    Written by backendlab.sphinx_widgets; edit it there. */
-table.backendlab-comparison { font-size: 0.8rem; line-height: 1.3; border-collapse: collapse; }
+table.backendlab-comparison { font-size: 0.8rem; line-height: 1.3; border-collapse: collapse;
+  /* The theme's own colours, in light and dark mode alike (notebook output styles would otherwise
+     give dark text on the dark theme's row shading: axe's color-contrast rule). */
+  color: var(--pst-color-text-base); background: var(--pst-color-background); }
+table.backendlab-comparison caption { color: var(--pst-color-text-base); }
 table.backendlab-comparison caption { caption-side: top; text-align: left; font-weight: 600; }
 table.backendlab-comparison th,
 table.backendlab-comparison td { padding: 0.25rem 0.4rem; vertical-align: top; text-align: left; }
 table.backendlab-comparison thead th { border-bottom: 2px solid var(--pst-color-border, #ccc); }
 table.backendlab-comparison tbody tr:nth-child(odd) { background: var(--pst-color-surface, #f5f5f5); }
-table.backendlab-comparison tfoot td { font-size: 0.75rem; color: var(--pst-color-text-muted, #666); }
+table.backendlab-comparison tfoot td { font-size: 0.75rem; color: var(--pst-color-text-base); }
 """
 
 
