@@ -479,7 +479,8 @@ def test_hard_limit_kills_the_worker_and_its_kernels(tmp_path: Path) -> None:
     folder = course.submitted / "stuck" / ASSIGNMENT
     folder.mkdir(parents=True)
     notebook = nbformat.read(course.release / ASSIGNMENT / "flask.ipynb", as_version=4)
-    notebook.cells.insert(1, nbformat.v4.new_code_cell("while True:\n    pass", id="spin"))
+    spin = 'import subprocess\n\nsubprocess.Popen(["sleep", "6004"])\nwhile True:\n    pass'
+    notebook.cells.insert(1, nbformat.v4.new_code_cell(spin, id="spin"))
     nbformat.write(notebook, folder / "flask.ipynb")
     options = GradingOptions(jobs=1, cell_timeout=60, submission_timeout=8, echo=False, temp_dir=tmp_path / "work")
     started = time.monotonic()
@@ -488,6 +489,11 @@ def test_hard_limit_kills_the_worker_and_its_kernels(tmp_path: Path) -> None:
     assert not result.graded and "hard limit of 8 s" in result.reason, result
     assert elapsed < 40, elapsed
     assert processes_under(tmp_path) == [], "the worker or its kernel survived the hard limit"
+    # The kernel's own child: it dies only if the kernel's sandbox (its PID namespace) went too.
+    deadline = time.monotonic() + 10
+    while any(" ".join(p.info["cmdline"] or []) == "sleep 6004" for p in psutil.process_iter(["cmdline"])):
+        assert time.monotonic() < deadline, "a process started in the sandbox survived the hard limit"
+        time.sleep(0.05)
     with (course.root / "grades.csv").open(newline="") as handle:
         (row,) = [r for r in csv.DictReader(handle) if r["student_id"] == "stuck"]
     assert row["status"] == "failed" and "hard limit" in row["notes"]
