@@ -258,3 +258,31 @@ def test_a_crash_in_the_server_thread_is_reraised(no_leaks: None) -> None:
     with pytest.raises(ServerCrashed, match="fatal error in the server thread"):
         server.stop()
     server.stop()  # reported once; stopping again is quiet
+
+
+def non_loopback_address() -> str | None:
+    """An address of this machine that is not loopback (the one its default route would use), or None.
+
+    Connecting a UDP socket sends nothing: it only asks the kernel which local address it would use.
+    """
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))
+        address = probe.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    return None if address.startswith("127.") else address
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_the_listening_socket_is_bound_to_loopback_only(framework: str, no_leaks: None) -> None:
+    with serve(MAKERS[framework]()) as server:
+        listening = [c.laddr for c in psutil.Process().net_connections("inet")
+                     if c.status == psutil.CONN_LISTEN and c.laddr.port == server.port]
+        assert listening and all(address.ip == "127.0.0.1" for address in listening), listening
+        other = non_loopback_address()
+        if other is not None:  # the same port on the machine's own network address must refuse
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection((other, server.port), timeout=TIMEOUT).close()
