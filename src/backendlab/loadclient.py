@@ -13,7 +13,9 @@ It speaks just enough HTTP/1.1 for that (``Connection: close``; ``Content-Length
 read-to-EOF bodies) over raw asyncio streams, so each request costs one socket and a few small
 objects, and nothing caps the number in flight (Tornado's ``AsyncHTTPClient`` queues above
 ``max_clients=10``; a thread per request would cost a thread stack each). Every network step is
-bounded by ``timeout``.
+bounded by ``timeout``. A connection given up before its answer arrived (a timeout, an error, leaving
+``async with`` early) is closed with a TCP reset, so that the server drops it at once (see
+:meth:`ConcurrentRequests.close`).
 
 :class:`NumericResolver` lets Tornado's own clients (``websocket_connect``) reach ``127.0.0.1``
 without the helper thread that Tornado's default resolver leaves in a notebook kernel.
@@ -26,6 +28,7 @@ import contextlib
 import ipaddress
 import resource
 import socket
+import struct
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -94,8 +97,8 @@ class ConcurrentRequests:
 
     ``open()`` connects in batches of ``batch`` concurrent connects (so a burst never overflows
     the server's listen backlog) and sends each request; ``responses()`` reads every answer;
-    ``close()`` (or leaving ``async with``) closes every connection. Each phase must finish within
-    ``timeout`` seconds, or ``TimeoutError`` is raised.
+    ``close()`` (or leaving ``async with``) closes every connection, answered or not. Each phase must
+    finish within ``timeout`` seconds, or ``TimeoutError`` is raised.
     """
 
     def __init__(
@@ -123,6 +126,7 @@ class ConcurrentRequests:
         )
         self._request = head.encode("latin-1") + body
         self._connections: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._answered: set[asyncio.StreamWriter] = set()  # connections whose response was read in full
 
     def __len__(self) -> int:
         """How many connections are open now."""
@@ -159,16 +163,35 @@ class ConcurrentRequests:
             await self.close()
             raise
 
+    async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Response:
+        response = await _read_response(reader)
+        self._answered.add(writer)
+        return response
+
     async def responses(self) -> list[Response]:
         """Read every response, in the order the requests were opened."""
         async with asyncio.timeout(self.timeout):
-            return list(await asyncio.gather(*(_read_response(reader) for reader, _ in self._connections)))
+            return list(await asyncio.gather(*(self._read(reader, writer) for reader, writer in self._connections)))
 
     async def close(self) -> None:
-        """Close every connection (safe to call twice)."""
+        """Close every connection (safe to call twice).
+
+        A connection whose response was read in full is closed normally. One still waiting for its
+        answer is closed with a TCP reset (RST): a normal close sends only FIN, which tells the server
+        that the client has finished *sending*, not that it has stopped listening, so the server may
+        keep the connection open until it has answered. asyncio's own stream servers do exactly that
+        (their ``eof_received`` keeps a half-closed connection open until the handler closes its
+        writer), and since Python 3.12 their ``Server.wait_closed()`` waits for every such connection:
+        behind a server that never answers, it never returned. A reset reaches the server's socket
+        layer at once, whatever its handler is doing, and the server drops the connection.
+        """
         connections, self._connections = self._connections, []
+        answered, self._answered = self._answered, set()
         for _, writer in connections:
-            writer.close()
+            if writer in answered:
+                writer.close()
+            else:
+                _reset(writer)
         if connections:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.timeout):
@@ -182,6 +205,15 @@ class ConcurrentRequests:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close a connection with a TCP reset: SO_LINGER with a zero timeout, then close without flushing."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed by the peer: nothing to reset
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
 
 
 async def fetch_concurrently(url: str, n: int, **options: object) -> list[Response]:

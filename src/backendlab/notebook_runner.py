@@ -41,6 +41,25 @@ def normalise_metadata(notebook: nbformat.NotebookNode) -> None:
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
+def merge_streams(notebook: nbformat.NotebookNode) -> None:
+    """Join consecutive outputs of one stream in each cell.
+
+    Whether a cell's prints arrive as one stdout message or two depends on when the kernel flushed,
+    which differs between runs; joined, the saved notebook does not (the book and nbval join them too).
+    """
+    for cell in notebook.cells:
+        merged: list = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (output.get("output_type") == "stream" and previous is not None
+                    and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+                previous["text"] = previous["text"] + output["text"]
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell.outputs = merged
+
+
 def stable_widget_ids(notebook: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     """The notebook with its widget model ids made deterministic.
 
@@ -78,6 +97,7 @@ def execute_notebook(path: Path, *, save: bool) -> float:
     started = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - started
+    merge_streams(notebook)
     notebook = stable_widget_ids(notebook, path.stem)
     if save:
         nbformat.write(notebook, path)
