@@ -34,16 +34,25 @@ ZIP_NAME = "backend-lab-notebooks.zip"
 ZIP_CONTENTS = ("README.md", "Makefile", "requirements.txt", "requirements.in", "pyproject.toml",
                 "environment.yml", "nbgrader_config.py", "lab-settings", "notebooks", "exercises", "src/backendlab")
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints"}
+# Flags for Chromium on a machine with no network but the package registries (the browser tests use them too).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def chromium() -> str:
-    """Debian's Chromium (or ``BACKENDLAB_CHROMIUM``); never a downloaded one."""
+def chromium_path() -> str | None:
+    """Debian's Chromium (or ``BACKENDLAB_CHROMIUM``), or None; never a downloaded one."""
     for candidate in (os.environ.get("BACKENDLAB_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
         if candidate and Path(candidate).is_file():
             return candidate
-    raise FileNotFoundError("no Chromium to print the PDF with: install Debian's package (apt-get install chromium)")
+    return None
+
+
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        raise FileNotFoundError("no Chromium to print the PDF with: install Debian's package "
+                                "(apt-get install chromium)")
+    return path
 
 
 def build_single_page(output: Path, root: Path = ROOT) -> Path:
