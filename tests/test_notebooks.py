@@ -8,6 +8,7 @@ Run All again in the same kernel, and servers, threads or sockets left over.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -28,6 +29,10 @@ print(_json.dumps({
         f"{c.laddr.ip}:{c.laddr.port}" for c in _psutil.Process().net_connections("inet") if c.status == "LISTEN"
     ),
     "servers": [repr(s) for s in __import__("backendlab").running_servers()],
+    "children": sorted(
+        " ".join(p.cmdline()[:4]) for p in _psutil.Process().children(recursive=True)
+        if p.status() != _psutil.STATUS_ZOMBIE
+    ),
 }))
 """
 
@@ -41,13 +46,16 @@ def run_probe(client: NotebookClient) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_run_all_twice_in_one_kernel_leaves_nothing_behind(path: Path) -> None:
+def test_run_all_twice_in_one_kernel_leaves_nothing_behind(path: Path, tmp_path: Path) -> None:
+    # In a copy of the notebooks folder: chapters write the files a learner would have on disk
+    # (%%writefile), and nbval may be running the same chapter in place at the same time.
+    folder = shutil.copytree(path.parent, tmp_path / "notebooks")
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT,
         kernel_name=KERNEL_NAME,
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(folder)}},
     )
     with client.setup_kernel():
         before = run_probe(client)
@@ -64,6 +72,8 @@ def test_run_all_twice_in_one_kernel_leaves_nothing_behind(path: Path) -> None:
     assert new_threads == [], f"{path.name} leaves threads alive after Run All x2: {new_threads}"
     new_sockets = sorted(set(after["listening"]) - set(before["listening"]))
     assert new_sockets == [], f"{path.name} leaves listening sockets after Run All x2: {new_sockets}"
+    new_children = sorted(set(after["children"]) - set(before["children"]))
+    assert new_children == [], f"{path.name} leaves processes running after Run All x2: {new_children}"
 
 
 def test_every_chapter_carries_a_kernelspec() -> None:

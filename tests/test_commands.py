@@ -1,0 +1,147 @@
+"""run_command: a framework's own command in a subprocess, with serve()'s promises."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from backendlab import running_servers, stop_all
+from backendlab.commands import run_command
+from backendlab.serving import ServerStartError, ServingError
+
+HTTP_SERVER = f"{sys.executable} -m http.server {{port}} --bind 127.0.0.1"
+
+
+def gone(pids: list[int]) -> bool:
+    """True when none of ``pids`` is a live (non-zombie) process."""
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                return False
+        except psutil.NoSuchProcess:
+            continue
+    return True
+
+
+def test_serves_on_a_free_loopback_port_and_stops_with_ctrl_c(tmp_path: Path) -> None:
+    (tmp_path / "page.txt").write_text("from disk")
+    with run_command(HTTP_SERVER, cwd=tmp_path, name="static") as server:
+        assert server.running
+        response = requests.get(server.url + "/page.txt", timeout=5)
+        assert response.text == "from disk"
+        assert "Serving HTTP on 127.0.0.1" in server.banner
+        pid = server.pid
+    assert not server.running
+    # http.server answers Ctrl+C by printing this and exiting cleanly: SIGINT was what stopped it.
+    assert "Keyboard interrupt received, exiting." in server.output
+    assert server.returncode == 0
+    assert gone([pid])
+    assert server not in running_servers()
+
+
+def test_the_whole_process_group_is_stopped(tmp_path: Path) -> None:
+    # A command that starts a helper process of its own (as reloaders and worker managers do).
+    script = f"sleep 60 & echo helper $! ; exec {HTTP_SERVER}"
+    server = run_command(["sh", "-c", script], cwd=tmp_path, name="with-helper")
+    helper_pid = int(server.banner.split("helper ")[1].split()[0])
+    assert psutil.pid_exists(helper_pid)
+    server.stop()
+    deadline = time.monotonic() + 5
+    while not gone([helper_pid]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone([helper_pid]), "a process the command started outlived stop()"
+
+
+def test_a_command_that_ignores_ctrl_c_is_terminated(tmp_path: Path) -> None:
+    script = (
+        "import signal, runpy, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        "sys.argv = ['http.server', sys.argv[1], '--bind', '127.0.0.1']; "
+        "runpy.run_module('http.server', run_name='__main__')"
+    )
+    server = run_command([sys.executable, "-c", script, "{port}"], cwd=tmp_path, name="stubborn", stop_timeout=0.5)
+    pid = server.pid
+    server.stop()
+    assert server.returncode == -signal.SIGTERM
+    assert gone([pid])
+
+
+def test_running_again_under_the_same_name_replaces_the_previous_process(tmp_path: Path) -> None:
+    first = run_command(HTTP_SERVER, cwd=tmp_path, name="again")
+    second = run_command(HTTP_SERVER, cwd=tmp_path, name="again")
+    try:
+        assert not first.running and gone([first.pid])
+        assert second.running
+        assert [s for s in running_servers() if s.name == "again"] == [second]
+    finally:
+        second.stop()
+
+
+def test_stop_all_stops_commands_too(tmp_path: Path) -> None:
+    server = run_command(HTTP_SERVER, cwd=tmp_path, name="stop-all")
+    stop_all()
+    assert not server.running and gone([server.pid])
+
+
+def test_a_command_that_exits_says_why(tmp_path: Path) -> None:
+    with pytest.raises(ServerStartError, match=r"exited with status 3 before serving:\n.*broken on purpose"):
+        run_command(
+            [sys.executable, "-c", "import sys; print('broken on purpose'); sys.exit(3)", "{port}"], cwd=tmp_path
+        )
+
+
+def test_a_command_that_never_listens_is_stopped_after_the_timeout(tmp_path: Path) -> None:
+    marker = tmp_path / "pid"
+    code = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    with pytest.raises(ServerStartError, match="did not listen"):
+        run_command([sys.executable, "-c", code, "{port}"], cwd=tmp_path, startup_timeout=1.5)
+    assert gone([int(marker.read_text())])
+
+
+def test_the_port_placeholder_is_required(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"\{port\}"):
+        run_command("flask --app hello run", cwd=tmp_path)
+
+
+def test_missing_program_and_missing_folder_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ServingError, match="command not found: 'no-such-program'"):
+        run_command("no-such-program --port {port}", cwd=tmp_path)
+    with pytest.raises(ServingError, match="does not exist"):
+        run_command(HTTP_SERVER, cwd=tmp_path / "missing")
+
+
+def test_output_shows_the_folder_as_given_and_no_colour_codes(tmp_path: Path) -> None:
+    code = (
+        "import os, sys; print('\\x1b[31mred\\x1b[0m in', os.getcwd(), flush=True); "
+        "sys.argv = ['x', sys.argv[1], '--bind', '127.0.0.1']; import runpy; "
+        "runpy.run_module('http.server', run_name='__main__')"
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    relative = project.relative_to(Path.cwd()) if project.is_relative_to(Path.cwd()) else project
+    with run_command([sys.executable, "-c", code, "{port}"], cwd=project, name="colours") as server:
+        pass
+    assert "\x1b" not in server.output
+    assert f"red in {project}" in server.output or f"red in {relative}" in server.output
+
+
+def test_flask_run_as_users_type_it(tmp_path: Path) -> None:
+    (tmp_path / "hello.py").write_text(
+        textwrap.dedent("""
+        from flask import Flask
+        app = Flask(__name__)
+
+        @app.get("/")
+        def index():
+            return "Hello from flask run"
+    """)
+    )
+    with run_command("flask --app hello run --port {port}", cwd=tmp_path, name="flask-run") as server:
+        assert requests.get(server.url, timeout=5).text == "Hello from flask run"
+        assert f"Running on http://127.0.0.1:{server.port}" in server.banner

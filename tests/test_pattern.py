@@ -1,0 +1,207 @@
+"""The chapter pattern of book/contributing.md, checked on every chapter that follows it.
+
+What a machine can check: the front matter (prerequisites, minutes), 3–5 "Try it" exercises each
+with a learner's cell, a self-check and a hidden solution whose saved run says it is correct, code
+cells of at most 30 lines (or a written reason), the framework's own command run for real, the
+graded assignment linked, and glossary terms linked where a chapter first uses them. nbval
+re-executes every cell, solutions included, and compares their outputs with these saved ones.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from backendlab.practice import CORRECT, NOT_YET
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+# Chapters that follow the pattern, and the chapters whose issues will bring them to it.
+PATTERN_CHAPTERS = ["introduction", "flask", "fastapi"]
+NOT_YET_CONVERTED = {
+    "django": "issue 14",
+    "pyramid": "issue 14",
+    "tornado": "issue 14",
+    "sanic": "issue 14",
+    "bottle": "issue 15",
+    "cherrypy": "issue 15",
+    "benchmarks": "issue 16",
+    "choosing": "issue 12",
+}
+# The command a user of the framework types, which the chapter must run (backendlab.run_command).
+OWN_COMMANDS = {"flask": r"flask --app \S+ run", "fastapi": r"fastapi (dev|run) "}
+MAX_CELL_LINES = 30
+TRY_IT = re.compile(r"```\{admonition\} Try it: (?P<title>.+?) \((?P<minutes>\d+) min\)")
+TIME_LINE = re.compile(r"\*\*Time:\*\* (?P<teaching>\d+) min teaching, (?P<exercises>\d+) min exercises")
+
+
+def load(stem: str) -> nbformat.NotebookNode:
+    return nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+
+
+def tags(cell: nbformat.NotebookNode) -> set[str]:
+    return set(cell.metadata.get("tags", []))
+
+
+def output_text(cell: nbformat.NotebookNode) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+
+
+def markdown(notebook: nbformat.NotebookNode) -> str:
+    return "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+
+
+def test_every_chapter_follows_the_pattern_or_names_the_issue_that_will() -> None:
+    chapters = {p.stem for p in NOTEBOOKS.glob("*.ipynb")}
+    assert chapters == set(PATTERN_CHAPTERS) | set(NOT_YET_CONVERTED), chapters ^ (
+        set(PATTERN_CHAPTERS) | set(NOT_YET_CONVERTED)
+    )
+
+
+@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+def test_front_matter_states_prerequisites_minutes_questions_and_objectives(stem: str) -> None:
+    first = load(stem).cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), "the chapter opens with its title"
+    assert "**Prerequisites:**" in first.source, "the first cell says what the learner needs to know"
+    assert TIME_LINE.search(first.source), "the first cell says **Time:** N min teaching, M min exercises"
+    for box in ("Questions", "Objectives"):
+        assert f"```{{admonition}} {box}" in first.source, f"the first cell has a {box} box"
+    assert "```{admonition} Key points" in markdown(load(stem)), "the chapter ends with Key points"
+
+
+@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+def test_code_cells_are_short_or_say_why_not(stem: str) -> None:
+    long_cells = []
+    for index, cell in enumerate(load(stem).cells):
+        lines = len(cell.source.splitlines())
+        if cell.cell_type == "code" and lines > MAX_CELL_LINES:
+            reason = cell.metadata.get("backendlab", {}).get("long_cell", "")
+            if len(reason.split()) < 5:
+                long_cells.append(f"cell {index}: {lines} lines")
+    assert not long_cells, f"{stem}: cells over {MAX_CELL_LINES} lines with no written reason: {long_cells}"
+
+
+def exercises(notebook: nbformat.NotebookNode) -> list[tuple[re.Match[str], list[nbformat.NotebookNode]]]:
+    """Each Try-it box with the code cells that follow it, up to the next Try-it box."""
+    found: list[tuple[re.Match[str], list[nbformat.NotebookNode]]] = []
+    for cell in notebook.cells:
+        match = TRY_IT.search(cell.source) if cell.cell_type == "markdown" else None
+        if match:
+            found.append((match, []))
+        elif found and cell.cell_type == "code":
+            found[-1][1].append(cell)
+    return found
+
+
+@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+def test_three_to_five_exercises_with_self_check_and_executed_hidden_solution(stem: str) -> None:
+    notebook = load(stem)
+    found = exercises(notebook)
+    assert 3 <= len(found) <= 5, f"{stem}: {len(found)} Try-it exercises, the pattern asks for 3 to 5"
+    for match, cells in found:
+        title = match["title"]
+        roles = [next((t for t in ("exercise", "self-check", "solution") if t in tags(c)), None) for c in cells]
+        assert roles[:3] == ["exercise", "self-check", "solution"], (
+            f"{stem} / {title}: the code cells after the box must be tagged exercise, self-check, solution "
+            f"(found {roles[:3]})"
+        )
+        check_cell, solution = cells[1], cells[2]
+        assert re.search(r"\bcheck(_response)?\(", check_cell.source), (
+            f"{stem} / {title}: self-check uses backendlab.practice"
+        )
+        assert re.search(rf"^({re.escape(CORRECT)}|{re.escape(NOT_YET)}) ", output_text(check_cell), re.M), (
+            f"{stem} / {title}: the saved self-check output says Correct or Not yet"
+        )
+        said = output_text(solution)
+        assert solution.execution_count, f"{stem} / {title}: the solution was not executed"
+        assert CORRECT in said and NOT_YET not in said, f"{stem} / {title}: the solution's own check says {said!r}"
+        assert "hide-cell" in tags(solution), f"{stem} / {title}: the solution is folded in the book (hide-cell)"
+        hidden = solution.metadata.get("jupyter", {})
+        assert hidden.get("source_hidden") is True, f"{stem} / {title}: the solution is collapsed in JupyterLab"
+
+
+@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+def test_exercise_minutes_add_up_to_the_front_matter(stem: str) -> None:
+    notebook = load(stem)
+    stated = TIME_LINE.search(notebook.cells[0].source)
+    assert stated, f"{stem}: no **Time:** line"
+    minutes = [int(match["minutes"]) for match, _ in exercises(notebook)]
+    assert sum(minutes) == int(stated["exercises"]), (
+        f"{stem}: exercises take {minutes}, the front matter says {stated['exercises']}"
+    )
+    # A learner acts at least every 15 minutes of teaching.
+    assert len(minutes) >= int(stated["teaching"]) / 15, (
+        f"{stem}: {len(minutes)} exercises for {stated['teaching']} min"
+    )
+
+
+@pytest.mark.parametrize("stem", [s for s in PATTERN_CHAPTERS if s in OWN_COMMANDS])
+def test_the_framework_is_run_with_its_own_command(stem: str) -> None:
+    notebook = load(stem)
+    runs = [c for c in notebook.cells if c.cell_type == "code" and "run_command(" in c.source]
+    assert any(re.search(OWN_COMMANDS[stem], c.source) for c in runs), (
+        f"{stem}: no run_command({OWN_COMMANDS[stem]!r} ...)"
+    )
+    for cell in runs:
+        assert cell.execution_count and output_text(cell), (
+            f"{stem}: a run_command cell shows nothing the command printed"
+        )
+
+
+def assignment_for(stem: str) -> str | None:
+    matches = sorted((ROOT / "exercises").glob(f"*/{stem}.ipynb"))
+    return matches[0].relative_to(ROOT).as_posix() if matches else None
+
+
+@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+def test_the_chapter_links_its_graded_assignment(stem: str) -> None:
+    text = markdown(load(stem))
+    assignment = assignment_for(stem) or assignment_for("flask")  # the introduction points to the first one
+    assert assignment is not None
+    assert "```{admonition} Graded assignment" in text, f"{stem}: no Graded assignment box"
+    assert assignment in text, f"{stem}: the Graded assignment box does not name {assignment}"
+    assert "student-guide" in text, f"{stem}: the box links the student guide (how to open, check and submit)"
+
+
+def glossary_terms() -> dict[str, list[str]]:
+    """Each glossary entry's target name and all its names (a term line may have aliases)."""
+    body = (ROOT / "book" / "glossary.md").read_text().split("```{glossary}")[1].split("\n```")[0]
+    entries: dict[str, list[str]] = {}
+    names: list[str] = []
+    for line in body.splitlines():
+        if line and not line.startswith((" ", ":")):
+            names.append(line.strip())
+        elif line.startswith("  ") and names:
+            entries[names[0]] = names
+            names = []
+    return entries
+
+
+def prose(notebook: nbformat.NotebookNode) -> str:
+    """Markdown text a reader reads as sentences: no headings, code, directive lines or link targets."""
+    text = markdown(notebook)
+    text = re.sub(r"^```(?!\{).*?^```", " ", text, flags=re.S | re.M)  # code blocks (not directives)
+    text = re.sub(r"^(#.*|```.*|:\w+:.*)$", " ", text, flags=re.M)  # headings, directive and option lines
+    text = re.sub(r"\{term\}`([^`<]*?)\s*<([^`>]+)>`", r"⟦\2⟧", text)
+    text = re.sub(r"\{term\}`([^`]+)`", r"⟦\1⟧", text)
+    text = re.sub(r"\{\w+\}`[^`]*`|`[^`]*`", " ", text)  # other roles, inline code
+    return re.sub(r"\]\([^)]*\)|<[^>]+>", "]", text)  # link targets, HTML
+
+
+@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+def test_glossary_terms_are_linked_where_first_used(stem: str) -> None:
+    text = prose(load(stem))
+    unlinked = []
+    for target, names in glossary_terms().items():
+        mentions = [
+            m.start() for name in names for m in re.finditer(rf"(?<![\w⟦-]){re.escape(name)}(s|es)?\b", text, re.I)
+        ]
+        links = [m.start() for m in re.finditer(rf"⟦{re.escape(target)}⟧", text, re.I)]
+        if mentions and (not links or min(links) > min(mentions)):
+            first = min(mentions)
+            unlinked.append(f"{target!r} first used unlinked: …{text[max(0, first - 40) : first + 40]!r}…")
+    assert not unlinked, f"{stem}: link these with {{term}} where they first appear:\n" + "\n".join(unlinked)

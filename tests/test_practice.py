@@ -1,0 +1,93 @@
+"""The exercises' self-check helper: one sentence saying what is right or what is not yet."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from backendlab.practice import check, check_response
+
+
+def response(
+    status: int = 200,
+    body: object = None,
+    *,
+    text: str | None = None,
+    headers: dict[str, str] | None = None,
+    path: str = "/hello/Ada",
+) -> requests.Response:
+    made = requests.Response()
+    made.status_code = status
+    made._content = (text if text is not None else json.dumps(body)).encode()
+    made.headers.update(headers or {})
+    made.request = requests.Request("GET", "http://127.0.0.1:1" + path).prepare()
+    return made
+
+
+@pytest.mark.parametrize(
+    ("made", "expectation", "sentence"),
+    [
+        (response(404, {}), {"status": 200}, "Not yet: GET /hello/Ada answered 404, expected 200 (a hint)."),
+        (
+            response(200, {"greeting": "Hi"}),
+            {"json": {"greeting": "Hello, Ada!"}},
+            'Not yet: GET /hello/Ada answered {"greeting": "Hi"}, expected {"greeting": "Hello, Ada!"} (a hint).',
+        ),
+        (
+            response(200, {"id": 1}),
+            {"json_contains": {"name": "Ada"}},
+            'Not yet: GET /hello/Ada answered {"id": 1}, with no key "name" (a hint).',
+        ),
+        (
+            response(200, {"name": "Bob"}),
+            {"json_contains": {"name": "Ada"}},
+            'Not yet: GET /hello/Ada answered "name": "Bob", expected "Ada" (a hint).',
+        ),
+        (
+            response(200, text="<html>"),
+            {"json": {}},
+            "Not yet: GET /hello/Ada answered '<html>', which is not JSON (a hint).",
+        ),
+        (
+            response(200, text="Hi"),
+            {"text_contains": "Ada"},
+            "Not yet: GET /hello/Ada answered 'Hi', which does not contain 'Ada' (a hint).",
+        ),
+        (
+            response(200, {}),
+            {"headers": {"X-Team": "blue"}},
+            "Not yet: GET /hello/Ada: header X-Team is no such header, expected 'blue' (a hint).",
+        ),
+    ],
+)
+def test_the_first_difference_is_said_in_one_sentence(made, expectation, sentence, capsys) -> None:
+    assert check_response(made, hint="a hint", **expectation) is False
+    assert capsys.readouterr().out == sentence + "\n"
+
+
+def test_a_matching_response_is_correct(capsys) -> None:
+    made = response(201, {"name": "Ada", "id": 3}, headers={"location": "/people/3"})
+    assert check_response(made, status=201, json_contains={"name": "Ada"}, headers={"Location": "/people/3"})
+    assert capsys.readouterr().out == (
+        "Correct: GET /hello/Ada answered 201 with the expected JSON and the expected headers.\n"
+    )
+
+
+def test_whole_json_must_match_when_json_is_given(capsys) -> None:
+    assert not check_response(response(200, {"greeting": "Hello, Ada!", "extra": 1}), json={"greeting": "Hello, Ada!"})
+    assert capsys.readouterr().out.startswith("Not yet:")
+    assert check_response(response(200, None), json=None)  # null is a JSON body like any other
+    assert capsys.readouterr().out.startswith("Correct:")
+
+
+def test_without_a_hint_the_sentence_still_ends(capsys) -> None:
+    check_response(response(500, {}), status=200)
+    assert capsys.readouterr().out == "Not yet: GET /hello/Ada answered 500, expected 200.\n"
+
+
+def test_check_prints_the_sentence_for_its_verdict(capsys) -> None:
+    assert check(3 > 2, "three is more than two", "three should be more than two") is True
+    assert check([], "a list has items", "the list is empty") is False
+    assert capsys.readouterr().out == "Correct: three is more than two\nNot yet: the list is empty\n"
