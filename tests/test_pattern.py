@@ -181,15 +181,36 @@ def glossary_terms() -> dict[str, list[str]]:
     return entries
 
 
+GLOSSARY_LINK = re.compile(r"\[([^\]]+)\]\(\.\./book/glossary\.md#term-([^)\s]+)\)")
+
+
+def glossary_ids() -> dict[str, str]:
+    """Anchor id in the built glossary (``term-event-loop``) -> the entry's target name."""
+    return {"term-" + name.replace(" ", "-"): target for target, names in glossary_terms().items() for name in names}
+
+
 def prose(notebook: nbformat.NotebookNode) -> str:
-    """Markdown text a reader reads as sentences: no headings, code, directive lines or link targets."""
+    """Markdown text a reader reads as sentences: no headings, code, directive lines or link targets;
+    each glossary link replaced by ⟦its entry⟧."""
+    ids = glossary_ids()
     text = markdown(notebook)
     text = re.sub(r"^```(?!\{).*?^```", " ", text, flags=re.S | re.M)  # code blocks (not directives)
     text = re.sub(r"^(#.*|```.*|:\w+:.*)$", " ", text, flags=re.M)  # headings, directive and option lines
-    text = re.sub(r"\{term\}`([^`<]*?)\s*<([^`>]+)>`", r"⟦\2⟧", text)
-    text = re.sub(r"\{term\}`([^`]+)`", r"⟦\1⟧", text)
-    text = re.sub(r"\{\w+\}`[^`]*`|`[^`]*`", " ", text)  # other roles, inline code
+    text = GLOSSARY_LINK.sub(lambda m: f"⟦{ids.get('term-' + m[2], '?' + m[2])}⟧", text)
+    text = re.sub(r"\{\w+\}`[^`]*`|`[^`]*`", " ", text)  # roles, inline code
     return re.sub(r"\]\([^)]*\)|<[^>]+>", "]", text)  # link targets, HTML
+
+
+@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+def test_links_work_in_jupyterlab_and_in_the_book(stem: str) -> None:
+    """jupyterlab-myst renders {term}, {doc} and {download} as links that go nowhere in a notebook:
+    chapters link pages and glossary entries with Markdown links to the .md / .ipynb files."""
+    text = markdown(load(stem))
+    roles = sorted(set(re.findall(r"\{(term|doc|download|ref)\}`[^`]*`", text)))
+    assert not roles, f"{stem}: uses {roles} roles; write [text](../book/glossary.md#term-X) or [text](file.md)"
+    ids = glossary_ids()
+    unknown = [m[0] for m in GLOSSARY_LINK.finditer(text) if "term-" + m[2] not in ids]
+    assert not unknown, f"{stem}: glossary links to entries that do not exist: {unknown}"
 
 
 @pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
@@ -204,4 +225,6 @@ def test_glossary_terms_are_linked_where_first_used(stem: str) -> None:
         if mentions and (not links or min(links) > min(mentions)):
             first = min(mentions)
             unlinked.append(f"{target!r} first used unlinked: …{text[max(0, first - 40) : first + 40]!r}…")
-    assert not unlinked, f"{stem}: link these with {{term}} where they first appear:\n" + "\n".join(unlinked)
+    assert not unlinked, (
+        f"{stem}: link these where they first appear, as [text](../book/glossary.md#term-X):\n" + "\n".join(unlinked)
+    )

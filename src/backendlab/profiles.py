@@ -27,7 +27,6 @@ __all__ = [
     "KINDS",
     "LABELS",
     "LEARNING_CURVES",
-    "PERFORMANCE_CLASSES",
     "PERFORMANCE_NOTE",
     "PROJECT_SIZES",
     "SECTIONS",
@@ -63,7 +62,6 @@ BATTERIES = (
 LEARNING_CURVES = ("gentle", "moderate", "steep")
 COMMUNITY_SIZES = ("large", "medium", "small")
 PROJECT_SIZES = ("small", "medium", "large")
-PERFORMANCE_CLASSES = ("high", "moderate")
 
 # Human-readable wording of enumerated values, shared by the chooser and the tables.
 LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
@@ -123,7 +121,6 @@ FACTS = (
     "learning_curve",
     "community",
     "project_sizes",
-    "performance_class",
     "production_server",
     "project_template",
 )
@@ -163,7 +160,6 @@ class FrameworkProfile:
     learning_curve: str
     community: str
     project_sizes: tuple[str, ...]
-    performance_class: str
     production_server: str
     project_template: str
     notes: tuple[tuple[str, str], ...] = ()
@@ -202,7 +198,6 @@ _ENUMS: dict[str, tuple[str, ...]] = {
     "websockets": WEBSOCKETS,
     "learning_curve": LEARNING_CURVES,
     "community": COMMUNITY_SIZES,
-    "performance_class": PERFORMANCE_CLASSES,
 }
 _ENUM_LISTS: dict[str, tuple[str, ...]] = {
     "interfaces": INTERFACES,
@@ -288,7 +283,7 @@ def _parse_profile(
     for name in _STRING_LISTS:
         values[name] = _string_list(f"{where}.{name}", raw[name])
     values["notes"] = _string_pairs(f"{where}.notes", raw.get("notes", {}), known=FACTS)
-    shown_in = {"performance_class": benchmark_chapter, **raw.get("shown_in", {})}
+    shown_in = dict(raw.get("shown_in", {}))
     values["shown_in"] = tuple(sorted(_string_pairs(f"{where}.shown_in", shown_in, known=FACTS)))
     return FrameworkProfile(**values)
 
