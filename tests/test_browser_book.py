@@ -2,8 +2,8 @@
 
 The book is built once per session into a temporary folder and served by a tiny http.server
 on 127.0.0.1. Every page must load with no JavaScript error, no failed request and no request
-leaving the machine; the chooser widget (rendered by the vendored html-manager bundle, with no
-network) and its static comparison table must show wherever a chapter calls ``show_chooser``;
+leaving the machine; the chooser (an HTML form whose script re-ranks on every click, with no
+kernel and no network) and its comparison table must work wherever a chapter calls ``show_chooser``;
 every internal link and anchor must resolve; the search page must work; the choosing page must
 also work from ``file://``. Screenshots go to ``test-artifacts/browser-book/``.
 
@@ -33,6 +33,7 @@ import pytest
 from test_book import toc_files
 
 from backendlab.book_config import build_book
+from backendlab.chooser import QUESTIONS, Answers, rank
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "browser-book"
@@ -61,8 +62,13 @@ def book_html(tmp_path_factory: pytest.TempPathFactory, chromium_executable: str
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     # The PDF and zip downloads, as make book writes them (a process of its own: Playwright's sync
     # API must not run inside this worker's browser session).
-    downloads = subprocess.run([sys.executable, "-m", "backendlab.book_downloads", str(out / "_build" / "html")],
-                               capture_output=True, text=True, timeout=900, env=environ)
+    downloads = subprocess.run(
+        [sys.executable, "-m", "backendlab.book_downloads", str(out / "_build" / "html")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=environ,
+    )
     assert downloads.returncode == 0, downloads.stdout[-3000:] + downloads.stderr[-3000:]
     return out / "_build" / "html"
 
@@ -170,18 +176,31 @@ def wait_for_widgets(page: Any) -> None:
         page.locator(".widget-toggle-button").first.wait_for(state="visible")
 
 
+def chooser_answers(chooser: Any) -> Answers:
+    """The answers selected in a rendered chooser form, read from its checked inputs."""
+    checked = chooser.locator("input:checked")
+    return Answers.from_form((box.get_attribute("name"), box.get_attribute("value")) for box in checked.all())
+
+
 def check_chooser(page: Any, where: str) -> None:
+    """The chooser shows its answers and ranking, and a click re-ranks as rank() does, with no kernel."""
+    from playwright.sync_api import expect
+
     page.bring_to_front()
-    buttons = page.locator(".widget-toggle-buttons .widget-toggle-button")
-    assert buttons.count() >= 12, f"{where}: the chooser's ToggleButtons did not render"
-    for index in range(buttons.count()):
-        assert buttons.nth(index).is_visible(), f"{where}: chooser button {index} is not visible"
-    labels = buttons.all_inner_texts()
-    assert "An API or microservice" in labels, f"{where}: unexpected button labels {labels}"
-    assert page.locator(".widget-toggle-buttons .mod-active").count() >= 4, f"{where}: no answer selected"
-    result = page.locator(".backendlab-chooser-result").first
-    assert result.is_visible(), f"{where}: the chooser's ranking is not shown"
-    assert "Best fit:" in result.inner_text()
+    chooser = page.locator("form.backendlab-chooser").first
+    expect(chooser).to_have_attribute("data-ready", "1")
+    inputs = chooser.locator("input")
+    assert inputs.count() == sum(len(q.options) for q in QUESTIONS.values()), f"{where}: chooser inputs missing"
+    result = chooser.locator(".backendlab-chooser-result")
+    answers = chooser_answers(chooser)
+    best = result.locator(".backendlab-chooser-best strong")
+    assert best.inner_text() == rank(answers)[0].name, f"{where}: shown {best.inner_text()} for {answers}"
+    for building in ("web-app", "embedded", "tool"):
+        chooser.get_by_label(QUESTIONS["building"].label_of(building), exact=True).check()
+        answers = chooser_answers(chooser)
+        expect(best).to_have_text(rank(answers)[0].name)
+        shown = result.locator("ol > li > strong").all_inner_texts()
+        assert shown == [r.name for r in rank(answers)], f"{where}: {shown} for {answers}"
     table = page.locator("table.backendlab-comparison").first
     assert table.is_visible(), f"{where}: the static comparison table is not shown"
     assert table.locator("tbody tr").count() == 8, f"{where}: the comparison table should list eight frameworks"
@@ -258,7 +277,7 @@ def test_chooser_renders_on_every_page_that_has_it(tour: dict[str, LoadedPage]) 
     for name in pages:
         page = tour[name].page
         check_chooser(page, name)
-        screenshot(page, f"chooser-{Path(name).stem}", page.locator("div.cell_output:has(.widget-vbox)").last)
+        screenshot(page, f"chooser-{Path(name).stem}", page.locator("form.backendlab-chooser").last)
 
 
 def test_key_pages_screenshots(tour: dict[str, LoadedPage]) -> None:
@@ -281,8 +300,9 @@ def test_launch_download_and_repository_buttons(tour: dict[str, LoadedPage]) -> 
     links = {link.get_attribute("href") or "" for link in page.locator("a").all()}
     binder = f"https://mybinder.org/v2/gh/{REPOSITORY}/main?urlpath=lab/tree/notebooks/choosing.ipynb"
     assert binder in links, "no Binder launch button opening the notebook in JupyterLab"
-    assert any(href.startswith(f"{HUB}/hub/user-redirect/git-pull?") and "choosing.ipynb" in href
-               for href in links), "no JupyterHub button for the configured hub"
+    assert any(href.startswith(f"{HUB}/hub/user-redirect/git-pull?") and "choosing.ipynb" in href for href in links), (
+        "no JupyterHub button for the configured hub"
+    )
     assert f"https://github.com/{REPOSITORY}" in links, "no repository button"
     assert "../_sources/notebooks/choosing.ipynb" in links, "no .ipynb download button"
     assert page.locator("button.btn-launch-thebe").count() == 1, "no Live Code (Thebe) button"
@@ -320,7 +340,7 @@ def test_choosing_page_from_file_url(browser: Any, book_html: Path) -> None:
         wait_for_widgets(page)
         check_chooser(page, "file:// choosing.html")
         page.wait_for_load_state("networkidle")
-        screenshot(page, "choosing-file-url", page.locator("div.cell_output:has(.widget-vbox)").last)
+        screenshot(page, "choosing-file-url", page.locator("form.backendlab-chooser").last)
         assert not watch.problems, "\n".join(watch.problems)
     finally:
         context.close()
@@ -452,8 +472,14 @@ def test_the_course_downloads_as_one_pdf_and_one_zip(book_html: Path) -> None:
     assert pdf.startswith(b"%PDF-") and pages > 100, f"{pages} pages: is the whole book in it?"
     with zipfile.ZipFile(book_html / "downloads" / "backend-lab-notebooks.zip") as bundle:
         names = set(bundle.namelist())
-    for needed in ("notebooks/flask.ipynb", "exercises/01-lightweight/flask.ipynb", "src/backendlab/serving.py",
-                   "Makefile", "requirements.txt", "pyproject.toml"):
+    for needed in (
+        "notebooks/flask.ipynb",
+        "exercises/01-lightweight/flask.ipynb",
+        "src/backendlab/serving.py",
+        "Makefile",
+        "requirements.txt",
+        "pyproject.toml",
+    ):
         assert f"backend-lab/{needed}" in names, f"{needed} is not in the zip"
     assert not [n for n in names if n.startswith(("backend-lab/solutions/", "backend-lab/tests/"))], "solutions leak"
 
@@ -481,32 +507,37 @@ def test_every_page_has_no_wcag_a_or_aa_violations(browser: Any, site: str, book
             result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_A_AA)
             for violation in result["violations"]:
                 nodes = violation["nodes"]
-                found.append(f"{name}: {violation['id']} ({violation['impact']}), {len(nodes)} element(s), "
-                             f"e.g. {nodes[0]['target']}: {nodes[0]['failureSummary'][:160]}")
+                found.append(
+                    f"{name}: {violation['id']} ({violation['impact']}), {len(nodes)} element(s), "
+                    f"e.g. {nodes[0]['target']}: {nodes[0]['failureSummary'][:160]}"
+                )
             page.close()
     finally:
         context.close()
     assert not found, "\n".join(found)
 
 
-def test_chooser_buttons_work_from_the_keyboard_with_visible_focus(browser: Any, site: str) -> None:
+def test_chooser_answers_work_from_the_keyboard_with_visible_focus(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page, _ = open_page(context, site + "notebooks/choosing.html", site)
-        wait_for_widgets(page)
-        target = page.locator(".widget-toggle-buttons .widget-toggle-button", has_text="A complete web application")
-        target.first.scroll_into_view_if_needed()
-        for _ in range(400):  # Tab through the page until the button has the focus
+        chooser = page.locator("form.backendlab-chooser").last
+        expect(chooser).to_have_attribute("data-ready", "1")
+        chooser.scroll_into_view_if_needed()
+        for _ in range(400):  # Tab through the page until the first question has the focus
             page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement && document.activeElement.textContent.trim()") == \
-                    "A complete web application":
+            if page.evaluate("document.activeElement && document.activeElement.name") == "building":
                 break
         else:
-            raise AssertionError("Tab never reached the chooser's buttons")
+            raise AssertionError("Tab never reached the chooser's answers")
         focus = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
             return {outline: s.outlineStyle + ' ' + s.outlineWidth, shadow: s.boxShadow}; }""")
         assert not focus["outline"].startswith("none") or focus["shadow"] != "none", f"no visible focus: {focus}"
-        page.keyboard.press("Space")
-        page.wait_for_function("() => document.activeElement.classList.contains('mod-active')")
+        page.keyboard.press("ArrowDown")  # the next answer of the radio group, as a keyboard user picks it
+        expect(chooser.locator("input[name=building][value=web-app]")).to_be_checked()
+        best = chooser.locator(".backendlab-chooser-best strong")
+        expect(best).to_have_text(rank(chooser_answers(chooser))[0].name)
     finally:
         context.close()

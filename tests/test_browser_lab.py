@@ -6,10 +6,14 @@ in a temporary folder, so nothing in the work tree changes. Its settings are the
 ``lab-settings/overrides.json5`` (no news or update pop-ups), its config, runtime, settings and
 workspace folders are fresh, so a developer's own JupyterLab set-up does not leak in.
 
-* ``notebooks/choosing.ipynb``: Run All from the Run menu, then a click on a chooser button
+* ``notebooks/choosing.ipynb``: Run All from the Run menu, then a click on a chooser answer
   changes the recommendation to what :func:`backendlab.chooser.rank` says it should be.
 * ``notebooks/introduction.ipynb`` (it starts real servers): Run All completes, every code
   cell has run, no cell shows an error.
+* Every chapter notebook (``notebooks/*.ipynb``), only opened: jupyterlab-myst renders its MyST
+  markdown, so no markdown cell shows raw markup (a ```{admonition} fence, a ``{term}`` role, a
+  ``:class:`` option line ...), and every admonition fence became an admonition box.
+* nbgrader's lab extension loads next to jupyterlab-myst: its Nbgrader menu, its assignment list.
 * No dialog (kernel choice or other) appears, no request leaves the machine.
 
 Without Chromium or Playwright the tests skip, except in CI (``CI`` set), where they fail.
@@ -79,8 +83,13 @@ class LabServer:
     course: Path  # the temporary copy of the course that the server serves
     log: Path
 
-    def api(self, path: str, method: str = "GET") -> Any:
-        request = Request(self.url + path, method=method, headers={"Authorization": f"token {self.token}"})
+    def api(self, path: str, method: str = "GET", body: Any = None) -> Any:
+        headers = {"Authorization": f"token {self.token}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        request = Request(self.url + path, data=data, method=method, headers=headers)
         with urlopen(request, timeout=10) as response:  # noqa: S310 (loopback only)
             body = response.read()
         return json.loads(body) if body else None
@@ -222,6 +231,37 @@ def lab_page(browser: Any, lab: LabServer) -> Iterator[tuple[Any, Watch]]:
         context.close()
 
 
+NOTEBOOK_SETTINGS = "lab/api/settings/@jupyterlab/notebook-extension:tracker"
+
+
+@pytest.fixture()
+def all_cells_attached(lab: LabServer) -> Iterator[None]:
+    """Notebook windowing mode "none" while the test runs: every cell in the DOM, rendered.
+
+    JupyterLab 4 attaches (or lays out) cells outside the viewport lazily, depending on
+    ``windowingMode``; with "none" a test can read every markdown cell without scrolling. Set
+    through the settings API before the page loads, the setting before restored afterwards.
+    """
+    before = lab.api(NOTEBOOK_SETTINGS)["raw"]
+    settings = {**(json5.loads(before) if before.strip() else {}), "windowingMode": "none"}
+    lab.api(NOTEBOOK_SETTINGS, method="PUT", body={"raw": json.dumps(settings)})
+    try:
+        yield
+    finally:
+        lab.api(NOTEBOOK_SETTINGS, method="PUT", body={"raw": before})
+
+
+@pytest.fixture()
+def kernels_shut_down_after(lab: LabServer) -> Iterator[None]:
+    """Shut down the kernels a test's notebooks started (request it before ``lab_page``, so this
+    runs after the page closed): opening eleven notebooks would otherwise leave eleven kernels."""
+    before = {session["id"] for session in lab.api("api/sessions")}
+    yield
+    for session in lab.api("api/sessions"):
+        if session["id"] not in before:
+            lab.api(f"api/sessions/{session['id']}", method="DELETE")
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -329,23 +369,22 @@ def check_ran_cleanly(notebook: nbformat.NotebookNode, path: str) -> None:
 
 
 def chooser_answers(chooser: Any) -> Answers:
-    """The answers selected in a rendered chooser, read from its active buttons."""
-    groups = chooser.locator(".widget-toggle-buttons")
-    values = {}
-    for (name, question), group in zip(QUESTIONS.items(), groups.all(), strict=True):
-        label = group.locator(".widget-toggle-button.mod-active").inner_text().strip()
-        values[name] = {text: value for value, text in question.options}[label]
-    return Answers(**values)
+    """The answers selected in a rendered chooser form, read from its checked inputs."""
+    checked = chooser.locator("input:checked")
+    return Answers.from_form((box.get_attribute("name"), box.get_attribute("value")) for box in checked.all())
 
 
 def a_change_that_matters(answers: Answers) -> tuple[str, str, str]:
-    """(question, button label, expected best framework) for one click that changes the best fit."""
+    """(question, option label, expected best framework) for one click that changes the best fit."""
     best = rank(answers)[0].name
     for name, question in QUESTIONS.items():
         for value, text in question.options:
-            if value == getattr(answers, name):
+            if question.multiple:
+                changed = Answers(answers.building, answers.team, answers.needs ^ {value})
+            elif value == getattr(answers, name):
                 continue
-            changed = Answers(**{**answers.__dict__, name: value})
+            else:
+                changed = Answers(**{**answers.__dict__, name: value})
             if rank(changed)[0].name != best:
                 return name, text, rank(changed)[0].name
     raise AssertionError(f"no single answer changes the best fit from {best}")
@@ -391,20 +430,18 @@ def test_choosing_run_all_then_a_click_changes_the_recommendation(lab_page: tupl
     check_ran_cleanly(save(page, lab, "notebooks/choosing.ipynb"), "choosing.ipynb")
     check_prompts(prompts, "choosing.ipynb")
 
-    # The live chooser: the last chooser widget of the notebook, now backed by the kernel.
-    chooser = panel.locator(".widget-vbox:has(.backendlab-chooser-result)").last
+    # The chooser of the last cell: its script runs in JupyterLab once the output is trusted
+    # (outputs made in this session are).
+    chooser = panel.locator("form.backendlab-chooser").last
     chooser.scroll_into_view_if_needed()
     result = chooser.locator(".backendlab-chooser-result")
     result.wait_for(state="visible")
+    expect(chooser).to_have_attribute("data-ready", "1", timeout=30_000)
     before = result.inner_text()
     answers = chooser_answers(chooser)
     assert f"Best fit: {rank(answers)[0].name}." in before, f"shown: {before[:200]}"
-
     question, label, expected = a_change_that_matters(answers)
-    group = chooser.locator(".widget-toggle-buttons").nth(list(QUESTIONS).index(question))
-    group.locator(".widget-toggle-button", has_text=re.compile(f"^{re.escape(label)}$")).click()
-    # The HTML widget replaces its content on every change: a locator (not an element handle)
-    # finds the new one.
+    chooser.get_by_label(label, exact=True).click()
     expect(result).to_contain_text(f"Best fit: {expected}.", timeout=30_000)
     after = result.inner_text()
     assert after != before
@@ -426,4 +463,129 @@ def test_introduction_runs_to_completion(lab_page: tuple[Any, Watch], lab: LabSe
     check_ran_cleanly(save(page, lab, "notebooks/introduction.ipynb"), "introduction.ipynb")
     check_prompts(prompts, "introduction.ipynb")
     assert not notifications(page), f"unexpected notifications: {notifications(page)}"
+    assert not watch.problems, "\n".join(watch.problems)
+
+
+# ------------------------------------------------------------------- MyST in JupyterLab
+
+CHAPTERS = sorted(f"notebooks/{path.name}" for path in (ROOT / "notebooks").glob("*.ipynb"))
+ADMONITIONS = "admonition|attention|caution|danger|error|hint|important|note|seealso|tip|warning"
+# A directive fence in a cell's source that jupyterlab-myst renders as an admonition box.
+ADMONITION_FENCE = re.compile(rf"^[ \t]*(?:`{{3,}}|~{{3,}}|:{{3,}})[ \t]*\{{(?:{ADMONITIONS})\}}", re.MULTILINE)
+# MyST markup that must never reach the rendered text of a markdown cell.
+RAW_MYST = [
+    re.compile(r"^[ \t]*(?:`{3,}|~{3,}|:{3,})[ \t]*\{.*$", re.MULTILINE),  # a directive fence
+    re.compile(
+        rf"\{{(?:{ADMONITIONS}|dropdown|glossary|figure|image|code-cell|math|"
+        r"term|doc|download|ref|numref|eq|abbr)\}.*$",
+        re.MULTILINE,
+    ),  # a directive or role name
+    re.compile(r"^[ \t]*:(?:class|name|label|open|icon|color|align|width):.*$", re.MULTILINE),  # an option line
+]
+CELL_STATE_JS = """() => {
+    const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')];
+    return cells.map((cell, index) => {
+        if (!cell.classList.contains('jp-MarkdownCell')) return {index, markdown: false};
+        // jupyterlab-myst renders into .myst, JupyterLab's own renderer into .jp-RenderedMarkdown.
+        const rendered = cell.querySelector(
+            '.jp-Cell-inputArea > :is(.myst, .jp-RenderedMarkdown):not(.lm-mod-hidden)');
+        return {
+            index, markdown: true, rendered: !!rendered,
+            text: rendered ? rendered.innerText : '',
+            // Without MyST, a ```{note} fence becomes a code block of language "{note}".
+            fences: rendered ? [...rendered.querySelectorAll('code[class*="language-{"]')].map(c => c.className) : [],
+            admonitions: rendered ? rendered.querySelectorAll('.myst-admonition').length : 0,
+        };
+    });
+}"""
+
+
+def raw_myst(text: str) -> list[str]:
+    """The lines of rendered text that show MyST markup."""
+    return [match.group(0).strip()[:120] for pattern in RAW_MYST for match in pattern.finditer(text)]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[Path(path).stem for path in CHAPTERS])
+def test_myst_renders_in_jupyterlab_without_raw_markup(
+    kernels_shut_down_after: None,
+    all_cells_attached: None,
+    lab_page: tuple[Any, Watch],
+    lab: LabServer,
+    path: str,
+) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page, watch = lab_page
+    cells = nbformat.read(lab.course / path, as_version=4).cells
+    markdown = [i for i, cell in enumerate(cells) if cell.cell_type == "markdown" and cell.source.strip()]
+    admonitions = {i: len(ADMONITION_FENCE.findall(cells[i].source)) for i in markdown}
+    open_notebook(page, lab, path)
+    state = f"({CELL_STATE_JS})()"
+    try:
+        page.wait_for_function(
+            f"""([count, markdown]) => {{
+                const cells = {state};
+                return cells.length === count && markdown.every(i => cells[i].rendered && cells[i].text.trim());
+            }}""",
+            arg=[len(cells), markdown],
+            timeout=30_000,
+        )
+    except PlaywrightTimeout:
+        screenshot(page, f"myst-{Path(path).stem}")
+        shown = page.evaluate(state)
+        unrendered = [i for i in markdown if i >= len(shown) or not shown[i].get("rendered")]
+        pytest.fail(
+            f"{path}: {len(shown)} of {len(cells)} cells in the page; markdown cells not rendered: {unrendered}"
+        )
+    # Every markdown cell has rendered text. Give the admonition boxes a moment, not a fixed
+    # sleep: the wait ends as soon as each cell has as many boxes as its source has fences.
+    try:
+        page.wait_for_function(
+            f"expected => {{ const cells = {state}; return expected.every(([i, n]) => cells[i].admonitions >= n); }}",
+            arg=list(admonitions.items()),
+            timeout=5_000,
+        )
+    except PlaywrightTimeout:
+        pass  # reported below, with the raw markup that probably took the boxes' place
+
+    problems = []
+    for cell in page.evaluate(state):
+        i = cell["index"]
+        if not cell["markdown"]:
+            continue
+        for line in raw_myst(cell["text"]):
+            problems.append(f"{path}: markdown cell {i} shows raw MyST markup: {line!r}")
+        for language in cell["fences"]:
+            fence = language.removeprefix("language-")
+            problems.append(f"{path}: markdown cell {i} shows a ```{fence} fence as a code block")
+        if cell["admonitions"] < admonitions.get(i, 0):
+            problems.append(
+                f"{path}: markdown cell {i}: {admonitions[i]} admonition fence(s) in the source, "
+                f"{cell['admonitions']} admonition box(es) (.myst-admonition) rendered"
+            )
+    if problems:
+        screenshot(page, f"myst-{Path(path).stem}")
+    assert not problems, "\n".join(problems)
+    no_dialog(page, f"reading {path}")
+    assert not watch.problems, "\n".join(watch.problems)
+
+
+def test_nbgrader_lab_extension_loads_next_to_jupyterlab_myst(lab_page: tuple[Any, Watch], lab: LabServer) -> None:
+    """The Nbgrader menu is there, and its assignment list opens and talks to nbgrader's server
+    extension (which checks that the lab and server extensions are the same version)."""
+    page, watch = lab_page
+    page.goto(f"{lab.url}lab/workspaces/nbgrader-{secrets.token_hex(4)}?reset&token={lab.token}")
+    nbgrader_menu = page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$"))
+    nbgrader_menu.wait_for(state="visible")
+    nbgrader_menu.click()
+    items = page.locator(".lm-Menu-content .lm-Menu-itemLabel").all_inner_texts()
+    page.keyboard.press("Escape")
+    for item in ("Assignment List", "Formgrader", "Create assignment"):
+        assert item in items, f"the Nbgrader menu lacks {item!r}: {items}"
+
+    with page.expect_response(lambda response: "/nbgrader_version" in response.url) as version:
+        menu(page, "Nbgrader", "Assignment List")
+    assert version.value.ok, f"nbgrader_version: HTTP {version.value.status}"
+    page.locator("#jp-main-dock-panel .lm-TabBar-tabLabel", has_text=re.compile("^Assignments$")).wait_for()
+    no_dialog(page, "opening the nbgrader assignment list")
     assert not watch.problems, "\n".join(watch.problems)

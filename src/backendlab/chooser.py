@@ -152,6 +152,13 @@ class Answers:
                     allowed = ", ".join(repr(v) for v in question.values)
                     raise ValueError(f"{name}={value!r} is not allowed; choose from: {allowed}")
 
+    @classmethod
+    def from_form(cls, checked: Iterable[tuple[str, str]]) -> Answers:
+        """The answers of a chooser form, from its checked inputs' (name, value) pairs."""
+        pairs = list(checked)
+        single = {name: value for name, value in pairs if name != "needs"}
+        return cls(single["building"], single["team"], frozenset(v for n, v in pairs if n == "needs"))
+
     def chosen(self) -> list[tuple[str, str]]:
         """(question, answer) pairs in question order; needs in option order."""
         pairs = [("building", self.building), ("team", self.team)]

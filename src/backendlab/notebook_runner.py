@@ -86,6 +86,7 @@ def execute_notebook(path: Path, *, save: bool) -> float:
     use_kernel_env()
     notebook = nbformat.read(path, as_version=4)
     normalise_metadata(notebook)
+    notebook.metadata.pop("widgets", None)  # only the widgets of this run are saved
     client = NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT,
