@@ -219,6 +219,7 @@ PRESETS: Mapping[str, Answers] = MappingProxyType(
         "full-stack": Answers(building="web-app", needs=frozenset({"orm", "admin"})),
         "async": Answers(building="real-time", needs=frozenset({"websockets", "waiting"})),
         "specialized": Answers(building="tool", needs=frozenset({"few-deps"})),
+        "performance": Answers(building="api", needs=frozenset({"throughput", "waiting"})),
     }
 )
 
@@ -578,6 +579,7 @@ PRESET_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "full-stack": ("framework", "interface", "batteries", "dependencies", "server"),
         "async": ("framework", "interface", "async", "websockets", "throughput", "server"),
         "specialized": ("framework", "batteries", "dependencies", "server"),
+        "performance": ("framework", "interface", "async", "throughput", "server"),
     }
 )
 
