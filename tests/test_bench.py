@@ -259,7 +259,8 @@ def test_a_server_that_never_answers_is_reported_not_waited_for(tiny: TinyServer
     spec = LoadSpec(port=tiny.port, path="/never", concurrency=3, warmup=0.1, duration=0.3, request_timeout=30,
                     connect_timeout=0.5)
     result = asyncio.run(run_load(spec))
-    assert time.monotonic() - started < 3
+    # A client that waited for the answer would take request_timeout (30 s); 0.4 s is expected.
+    assert time.monotonic() - started < 20
     assert result["requests"] == 0
     assert result["errors"] == {"no-answer-in-window": 3}
 
@@ -288,7 +289,8 @@ def test_hold_opens_every_connection_and_is_bounded(tiny: TinyServer) -> None:
     assert result["ok"] == 50 and result["error_count"] == 0
     started = time.monotonic()
     result = asyncio.run(run_hold(HoldSpec(port=tiny.port, path="/never", connections=20, timeout=0.5)))
-    assert time.monotonic() - started < 3
+    # /never never answers: an unbounded hold would not return at all; 0.5 s is expected.
+    assert time.monotonic() - started < 20
     assert result["ok"] == 0 and result["errors"] == {"timeout": 20}
 
 

@@ -5,7 +5,7 @@ on 127.0.0.1. Every page must load with no JavaScript error, no failed request a
 leaving the machine; the chooser (an HTML form whose script re-ranks on every click, with no
 kernel and no network) and its comparison table must work wherever a chapter calls ``show_chooser``;
 every internal link and anchor must resolve; the search page must work; the choosing page must
-also work from ``file://``. Screenshots go to ``test-artifacts/browser-book/``.
+also work from ``file://``. Screenshots go to ``_build/test-artifacts/browser-book/``.
 
 Without Chromium or Playwright the tests skip, except in CI (``CI`` set), where they fail.
 """
@@ -36,7 +36,7 @@ from backendlab.book_config import build_book
 from backendlab.chooser import QUESTIONS, Answers, rank
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts" / "browser-book"
+ARTIFACTS = ROOT / "_build" / "test-artifacts" / "browser-book"  # never in the work tree
 
 # One xdist group for both browser modules: they run back to back on one worker, and each
 # module's Playwright session (which holds an asyncio loop) ends before other tests run there.
@@ -325,8 +325,8 @@ def test_live_code_loads_thebe_only_when_clicked(browser: Any, site: str) -> Non
         page.wait_for_load_state("networkidle")
         assert not thebe_requests, f"Thebe loaded before any click: {thebe_requests}"
         page.locator("button[aria-label='Launch interactive content']").click()
-        page.locator("button.btn-launch-thebe").click()
-        page.wait_for_timeout(1000)
+        with page.expect_request(lambda request: "/thebe@" in request.url, timeout=30_000):
+            page.locator("button.btn-launch-thebe").click()
         assert any("/thebe@" in url for url in thebe_requests), "Live Code did not request Thebe"
     finally:
         context.close()

@@ -43,7 +43,7 @@ import pytest
 from backendlab.chooser import QUESTIONS, Answers, rank
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts" / "browser-lab"
+ARTIFACTS = ROOT / "_build" / "test-artifacts" / "browser-lab"  # never in the work tree
 OVERRIDES = ROOT / "lab-settings" / "overrides.json5"
 
 # One xdist group for both browser modules: they run back to back on one worker, and each

@@ -487,7 +487,9 @@ def test_hard_limit_kills_the_worker_and_its_kernels(tmp_path: Path) -> None:
     (result,) = grading.grade(course, options)
     elapsed = time.monotonic() - started
     assert not result.graded and "hard limit of 8 s" in result.reason, result
-    assert elapsed < 40, elapsed
+    # Without the hard limit the spinning cell would run to its 60 s cell timeout; 8 s plus the
+    # sandbox's start and stop is expected, and a loaded machine stays well below 60.
+    assert elapsed < 55, elapsed
     assert processes_under(tmp_path) == [], "the worker or its kernel survived the hard limit"
     # The kernel's own child: it dies only if the kernel's sandbox (its PID namespace) went too.
     deadline = time.monotonic() + 10

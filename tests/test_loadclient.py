@@ -149,11 +149,7 @@ def test_a_server_that_never_answers_times_out_and_everything_is_closed() -> Non
 
 
 def test_refused_connections_raise_and_leave_nothing_open() -> None:
-    with socket.socket() as probe:  # a port with no listener
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-
-    async def test() -> None:
+    async def test(port: int) -> None:
         fds_before = open_fds()
         requests = ConcurrentRequests(f"http://127.0.0.1:{port}/", 10, timeout=5)
         with pytest.raises(ConnectionRefusedError):
@@ -161,7 +157,11 @@ def test_refused_connections_raise_and_leave_nothing_open() -> None:
         assert len(requests) == 0
         assert open_fds() <= fds_before + 1
 
-    asyncio.run(test())
+    # Bound and kept open but not listening: connections are refused, and no other program can take
+    # the port meanwhile (a port taken from a socket already closed could be in use by then).
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        asyncio.run(test(probe.getsockname()[1]))
 
 
 def test_invalid_arguments() -> None:
