@@ -54,6 +54,10 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile(values, 0) == 1
     assert percentile([7.0], 50) == 7.0 and percentile([7.0], 99) == 7.0
     assert percentile([1, 2, 3, 4], 50) == 2  # an observed value, never interpolated
+    # Ceiling of q% of n, not rounding: 10 % of 14 values is 1.4, so the 2nd value (rounding: the 1st);
+    # 30 % of 5 is 1.5, so the 2nd (Python's round(1.5) is 2 as well, hence the first case).
+    assert percentile(list(range(1, 15)), 10) == 2
+    assert percentile([10, 20, 30, 40, 50], 30) == 20
     assert percentile([], 50) is None
     with pytest.raises(ValueError):
         percentile(values, 101)
@@ -447,11 +451,12 @@ def test_median_summary_over_rounds() -> None:
     runs = [
         {"framework": "flask", "tool": "python", "path": "/json", "concurrency": 8, "rps": rps, "requests": 10,
          "latency_ms": {"p50": p50, "p90": 2.0, "p99": 3.0, "max": mx, "mean": 1.0}, "errors": errors}
-        for rps, p50, mx, errors in [(100.0, 1.0, 5.0, {}), (300.0, 3.0, 9.0, {"timeout": 2}), (200.0, 2.0, 7.0, {})]
+        # skewed so that the mean (233.3 req/s, p50 3.0 ms) differs from the median (200, 2.0)
+        for rps, p50, mx, errors in [(100.0, 1.0, 5.0, {}), (400.0, 6.0, 9.0, {"timeout": 2}), (200.0, 2.0, 7.0, {})]
     ]
     runs.append({"framework": "flask", "tool": "wrk", "path": "/json", "concurrency": 8, "rps": 999.0})
     [row] = median_summary(runs)
-    assert row["rps"] == 200.0 and (row["rps_min"], row["rps_max"]) == (100.0, 300.0)
+    assert row["rps"] == 200.0 and (row["rps_min"], row["rps_max"]) == (100.0, 400.0)
     assert row["latency_ms"]["p50"] == 2.0 and row["latency_ms"]["max"] == 9.0
     assert row["errors"] == {"timeout": 2} and row["error_count"] == 2 and row["rounds"] == 3
 

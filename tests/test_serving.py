@@ -180,8 +180,8 @@ def test_stop_is_prompt(framework: str, no_leaks: None) -> None:
 
 @pytest.mark.parametrize(
     "thing",
-    [42, "app", object(), type("NotAnApp", (), {}), lambda: None],
-    ids=["int", "str", "object", "class", "zero-arg-function"],
+    [42, "app", object(), type("NotAnApp", (), {}), lambda: None, lambda environ: None],
+    ids=["int", "str", "object", "class", "zero-arg-function", "one-arg-function"],
 )
 def test_unsupported_object_gets_one_clear_error(thing: object) -> None:
     with pytest.raises(UnsupportedApp, match="it accepts a WSGI callable .* an ASGI app .* tornado.web.Application"):
