@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -344,22 +345,31 @@ def test_server_process_starts_answers_and_stops_cleanly() -> None:
     no_children_left()
 
 
-def test_stop_kills_the_whole_process_group() -> None:
+def test_stop_kills_the_whole_process_group(tmp_path: Path) -> None:
+    # The server leaves a process that is in its process group but no longer its descendant
+    # (its parent exited: a daemon's double fork). Only killing the group reaches it.
+    pid_file = tmp_path / "detached.pid"
     code = (
         "import socket, subprocess, sys, time\n"
-        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "shell = subprocess.run(['sh', '-c', 'sleep 60 >/dev/null 2>&1 & echo $!'], capture_output=True, text=True)\n"
+        f"open({str(pid_file)!r}, 'w').write(shell.stdout.strip())\n"
         "s = socket.create_server(('127.0.0.1', 0))\n"
-        f"print('{READY_PREFIX} port=%d pid=%d' % (s.getsockname()[1], child.pid), flush=True)\n"
+        f"print('{READY_PREFIX} port=%d' % s.getsockname()[1], flush=True)\n"
         "while True:\n"
         "    c, _ = s.accept(); c.recv(65536)\n"
         "    c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n'); c.close()\n"
     )
-    server = ServerProcess("spawner", command=python(code), startup_timeout=10).start()
-    grandchildren = psutil.Process(server.pid).children()
-    assert grandchildren
-    server.stop()
-    gone, alive = psutil.wait_procs(grandchildren, timeout=5)
-    assert alive == []
+    try:
+        server = ServerProcess("spawner", command=python(code), startup_timeout=10).start()
+        detached = psutil.Process(int(pid_file.read_text()))
+        assert detached not in psutil.Process(server.pid).children(recursive=True)
+        assert os.getpgid(detached.pid) == os.getpgid(server.pid)
+        server.stop()
+        _, alive = psutil.wait_procs([detached], timeout=5)
+        assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == [], "stop() missed the process group"
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)  # never left behind, even when the test fails
     no_children_left()
 
 

@@ -345,7 +345,7 @@ def test_every_contribution_says_what_kind_of_evidence_it_rests_on():
     kinds = collections.Counter()
     for question, answer, key, (points, text, kind, source, href) in every_reason():
         where = f"{question}={answer} for {key}: {text!r}"
-        assert points != 0 and text and source, where
+        assert text and source, where
         kinds[kind] += 1
         if kind == "demonstrated":
             chapter, anchor = re.fullmatch(r"\.\./notebooks/([\w-]+)\.html#([\w-]+)", href).groups()

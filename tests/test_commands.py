@@ -47,11 +47,13 @@ def test_serves_on_a_free_loopback_port_and_stops_with_ctrl_c(tmp_path: Path) ->
 
 
 def test_the_whole_process_group_is_stopped(tmp_path: Path) -> None:
-    # A command that starts a helper process of its own (as reloaders and worker managers do).
-    script = f"sleep 60 & echo helper $! ; exec {HTTP_SERVER}"
+    # A command that leaves a helper process in its group that is no longer its descendant (the
+    # subshell that started it exits): only a signal to the process group reaches it.
+    script = f"(sleep 60 >/dev/null 2>&1 & echo helper $!) ; exec {HTTP_SERVER}"
     server = run_command(["sh", "-c", script], cwd=tmp_path, name="with-helper")
     helper_pid = int(server.banner.split("helper ")[1].split()[0])
     assert psutil.pid_exists(helper_pid)
+    assert helper_pid not in [p.pid for p in psutil.Process(server.pid).children(recursive=True)]
     server.stop()
     deadline = time.monotonic() + 5
     while not gone([helper_pid]) and time.monotonic() < deadline:
