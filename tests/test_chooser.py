@@ -343,7 +343,7 @@ def every_reason():
 
 def test_every_contribution_says_what_kind_of_evidence_it_rests_on():
     kinds = collections.Counter()
-    for question, answer, key, (points, text, kind, source, href) in every_reason():
+    for question, answer, key, (_points, text, kind, source, href) in every_reason():
         where = f"{question}={answer} for {key}: {text!r}"
         assert text and source, where
         kinds[kind] += 1

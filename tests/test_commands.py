@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
 import textwrap
@@ -53,12 +55,17 @@ def test_the_whole_process_group_is_stopped(tmp_path: Path) -> None:
     server = run_command(["sh", "-c", script], cwd=tmp_path, name="with-helper")
     helper_pid = int(server.banner.split("helper ")[1].split()[0])
     assert psutil.pid_exists(helper_pid)
-    assert helper_pid not in [p.pid for p in psutil.Process(server.pid).children(recursive=True)]
-    server.stop()
-    deadline = time.monotonic() + 5
-    while not gone([helper_pid]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert gone([helper_pid]), "a process the command started outlived stop()"
+    try:
+        assert helper_pid not in [p.pid for p in psutil.Process(server.pid).children(recursive=True)]
+        server.stop()
+        deadline = time.monotonic() + 5
+        while not gone([helper_pid]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gone([helper_pid]), "a process the command started outlived stop()"
+    finally:
+        server.stop()
+        with contextlib.suppress(OSError):
+            os.kill(helper_pid, signal.SIGKILL)  # never left behind, even when the test fails
 
 
 def test_a_command_that_ignores_ctrl_c_is_terminated(tmp_path: Path) -> None:

@@ -161,13 +161,14 @@ class CommandServer:
             return
         self._stopped = True
         group = self._process.pid
-        members = self._group_members()
         for sig, wait in ((signal.SIGINT, self.stop_timeout), (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(group, sig)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._process.wait(timeout=wait)
-            _, alive = psutil.wait_procs([m for m in members if _alive(m)], timeout=wait)
+            # Every member of the group, descendant or not: a background job of a shell ignores
+            # Ctrl+C, and a process whose parent exited is no longer anyone's child.
+            _, alive = psutil.wait_procs(_group_members(group), timeout=wait)
             if self._process.poll() is not None and not alive:
                 break
         self.returncode = self._process.poll()
@@ -251,23 +252,18 @@ class CommandServer:
                 line = ANSI_ESCAPE.sub("", raw.rstrip("\n")).replace(absolute, shown)
                 self._lines.append(line)
 
-    def _group_members(self) -> list[psutil.Process]:
-        assert self._process is not None
-        try:
-            root = psutil.Process(self._process.pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return []
-
     def _tail(self, lines: int = 25) -> str:
         return "\n".join(list(self._lines)[-lines:]) or "(it printed nothing)"
 
 
-def _alive(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
+def _group_members(group: int) -> list[psutil.Process]:
+    """The live (not zombie) processes of a process group."""
+    members = []
+    for process in psutil.process_iter(["status"]):
+        with contextlib.suppress(OSError, psutil.Error):
+            if process.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(process.pid) == group:
+                members.append(process)
+    return members
 
 
 def run_command(
