@@ -33,10 +33,29 @@ NOT_YET_CONVERTED = {
     "choosing": "issue 12",
 }
 # The command a user of the framework types, which the chapter must run (backendlab.run_command).
-OWN_COMMANDS = {"flask": r"flask --app \S+ run", "fastapi": r"fastapi (dev|run) "}
+OWN_COMMANDS = {
+    "flask": r"flask --app \S+ run",
+    "fastapi": r"fastapi (dev|run) ",
+    "django": r"manage\.py (runserver|migrate)",
+    "pyramid": r"pserve ",
+    "tornado": r"python3? \S+\.py",
+    "sanic": r"sanic \S+",
+    "bottle": r"python3? \S+\.py",
+    "cherrypy": r"python3? \S+\.py",
+}
 MAX_CELL_LINES = 30
 TRY_IT = re.compile(r"```\{admonition\} Try it: (?P<title>.+?) \((?P<minutes>\d+) min\)")
 TIME_LINE = re.compile(r"\*\*Time:\*\* (?P<teaching>\d+) min teaching, (?P<exercises>\d+) min exercises")
+
+
+# Every chapter is checked; those not yet converted are expected to fail (not strict: a chapter being
+# converted shows XPASS once it passes, and then moves to PATTERN_CHAPTERS).
+CHECKED = [
+    pytest.param(stem, marks=pytest.mark.xfail(reason=f"not yet converted ({NOT_YET_CONVERTED[stem]})", strict=False))
+    if stem in NOT_YET_CONVERTED else stem
+    for stem in sorted(PATTERN_CHAPTERS + list(NOT_YET_CONVERTED))
+    if stem not in ("benchmarks", "choosing")
+]
 
 
 def load(stem: str) -> nbformat.NotebookNode:
@@ -62,7 +81,7 @@ def test_every_chapter_follows_the_pattern_or_names_the_issue_that_will() -> Non
     )
 
 
-@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+@pytest.mark.parametrize("stem", CHECKED)
 def test_front_matter_states_prerequisites_minutes_questions_and_objectives(stem: str) -> None:
     first = load(stem).cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# "), "the chapter opens with its title"
@@ -73,7 +92,7 @@ def test_front_matter_states_prerequisites_minutes_questions_and_objectives(stem
     assert "```{admonition} Key points" in markdown(load(stem)), "the chapter ends with Key points"
 
 
-@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+@pytest.mark.parametrize("stem", CHECKED)
 def test_code_cells_are_short_or_say_why_not(stem: str) -> None:
     long_cells = []
     for index, cell in enumerate(load(stem).cells):
@@ -97,7 +116,7 @@ def exercises(notebook: nbformat.NotebookNode) -> list[tuple[re.Match[str], list
     return found
 
 
-@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+@pytest.mark.parametrize("stem", CHECKED)
 def test_three_to_five_exercises_with_self_check_and_executed_hidden_solution(stem: str) -> None:
     notebook = load(stem)
     found = exercises(notebook)
@@ -124,7 +143,7 @@ def test_three_to_five_exercises_with_self_check_and_executed_hidden_solution(st
         assert hidden.get("source_hidden") is True, f"{stem} / {title}: the solution is collapsed in JupyterLab"
 
 
-@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+@pytest.mark.parametrize("stem", CHECKED)
 def test_exercise_minutes_add_up_to_the_front_matter(stem: str) -> None:
     notebook = load(stem)
     stated = TIME_LINE.search(notebook.cells[0].source)
@@ -139,7 +158,7 @@ def test_exercise_minutes_add_up_to_the_front_matter(stem: str) -> None:
     )
 
 
-@pytest.mark.parametrize("stem", [s for s in PATTERN_CHAPTERS if s in OWN_COMMANDS])
+@pytest.mark.parametrize("stem", [s for s in CHECKED if getattr(s, "values", [s])[0] in OWN_COMMANDS])
 def test_the_framework_is_run_with_its_own_command(stem: str) -> None:
     notebook = load(stem)
     runs = [c for c in notebook.cells if c.cell_type == "code" and "run_command(" in c.source]
@@ -157,7 +176,7 @@ def assignment_for(stem: str) -> str | None:
     return matches[0].relative_to(ROOT).as_posix() if matches else None
 
 
-@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+@pytest.mark.parametrize("stem", CHECKED)
 def test_the_chapter_links_its_graded_assignment(stem: str) -> None:
     text = markdown(load(stem))
     assignment = assignment_for(stem) or assignment_for("flask")  # the introduction points to the first one
@@ -201,7 +220,7 @@ def prose(notebook: nbformat.NotebookNode) -> str:
     return re.sub(r"\]\([^)]*\)|<[^>]+>", "]", text)  # link targets, HTML
 
 
-@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+@pytest.mark.parametrize("stem", CHECKED)
 def test_links_work_in_jupyterlab_and_in_the_book(stem: str) -> None:
     """jupyterlab-myst renders {term}, {doc} and {download} as links that go nowhere in a notebook:
     chapters link pages and glossary entries with Markdown links to the .md / .ipynb files."""
@@ -213,7 +232,7 @@ def test_links_work_in_jupyterlab_and_in_the_book(stem: str) -> None:
     assert not unknown, f"{stem}: glossary links to entries that do not exist: {unknown}"
 
 
-@pytest.mark.parametrize("stem", PATTERN_CHAPTERS)
+@pytest.mark.parametrize("stem", CHECKED)
 def test_glossary_terms_are_linked_where_first_used(stem: str) -> None:
     text = prose(load(stem))
     unlinked = []
