@@ -82,6 +82,11 @@ def test_whole_json_must_match_when_json_is_given(capsys) -> None:
     assert capsys.readouterr().out.startswith("Correct:")
 
 
+def test_the_query_string_is_part_of_what_was_asked(capsys) -> None:
+    check_response(response(400, {}, path="/square?n=seven"), status=200)
+    assert capsys.readouterr().out == "Not yet: GET /square?n=seven answered 400, expected 200.\n"
+
+
 def test_without_a_hint_the_sentence_still_ends(capsys) -> None:
     check_response(response(500, {}), status=200)
     assert capsys.readouterr().out == "Not yet: GET /hello/Ada answered 500, expected 200.\n"

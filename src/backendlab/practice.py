@@ -70,7 +70,11 @@ def check_response(
     compared case-insensitively by name, exactly by value. The first difference found is reported.
     """
     request = response.request
-    target = f"{request.method} {urlsplit(request.url).path or '/'}" if request is not None else "the request"
+    if request is not None:
+        url = urlsplit(request.url)
+        target = f"{request.method} {url.path or '/'}" + (f"?{url.query}" if url.query else "")
+    else:
+        target = "the request"
     if status is not None and response.status_code != status:
         return _say(False, _with_hint(f"{target} answered {response.status_code}, expected {status}", hint))
     for name, expected in (headers or {}).items():
