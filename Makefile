@@ -8,7 +8,7 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 # -qq: pip prints errors only (this machine's pip.conf makes its warnings very noisy)
 PIP_QUIET := -qq --disable-pip-version-check
 
-.PHONY: help setup sandbox-tools book test lab notebooks exercises grade bench lint lock clean
+.PHONY: help setup sandbox-tools book test lab notebooks course-map exercises grade bench lint lock clean
 .DEFAULT_GOAL := help
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make test       set up .venv, run every test (unit, notebooks with nbval, book build)"
 	@echo "make lab        JupyterLab on the course (127.0.0.1 only)"
 	@echo "make notebooks  re-execute every chapter notebook top to bottom and save its outputs"
+	@echo "make course-map write book/course-map.md from the chapters (minutes, exercises, assignments)"
 	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader generate_assignment)"
 	@echo "make grade      autograde submitted/<student>/<assignment>/ (each in a sandbox), grades.csv, feedback"
 	@echo "make bench      run the full benchmark and write the results the benchmark chapter plots"
@@ -73,6 +74,9 @@ lab: $(STAMP) $(LAB_OVERRIDES)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m backendlab.notebook_runner --save $(NOTEBOOKS)
+
+course-map: $(STAMP)
+	$(BIN)/python -m backendlab.course_map book/course-map.md
 
 exercises: $(STAMP)
 	$(BIN)/python -m backendlab.grading generate
