@@ -208,13 +208,29 @@ def glossary_ids() -> dict[str, str]:
     return {"term-" + name.replace(" ", "-"): target for target, names in glossary_terms().items() for name in names}
 
 
+def without_code_blocks(text: str) -> str:
+    """The text without fenced code blocks; the content of MyST directives (```{note} ...) is kept."""
+    kept: list[str] = []
+    open_fences: list[tuple[str, int, bool]] = []  # (character, length, is a directive: content kept)
+    for line in text.splitlines():
+        fence = re.match(r"^(`{3,}|~{3,})(.*)$", line)
+        closes = (fence and open_fences and not fence[2].strip() and fence[1][0] == open_fences[-1][0]
+                  and len(fence[1]) >= open_fences[-1][1])
+        if closes:
+            open_fences.pop()
+        elif fence:
+            open_fences.append((fence[1][0], len(fence[1]), fence[2].strip().startswith("{")))
+        elif all(keep for _, _, keep in open_fences):
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def prose(notebook: nbformat.NotebookNode) -> str:
     """Markdown text a reader reads as sentences: no headings, code, directive lines or link targets;
     each glossary link replaced by ⟦its entry⟧."""
     ids = glossary_ids()
-    text = markdown(notebook)
-    text = re.sub(r"^```(?!\{).*?^```", " ", text, flags=re.S | re.M)  # code blocks (not directives)
-    text = re.sub(r"^(#.*|```.*|:\w+:.*)$", " ", text, flags=re.M)  # headings, directive and option lines
+    text = without_code_blocks(markdown(notebook))
+    text = re.sub(r"^(#.*|:\w+:.*)$", " ", text, flags=re.M)  # headings, directive options
     text = GLOSSARY_LINK.sub(lambda m: f"⟦{ids.get('term-' + m[2], '?' + m[2])}⟧", text)
     text = re.sub(r"\{\w+\}`[^`]*`|`[^`]*`", " ", text)  # roles, inline code
     return re.sub(r"\]\([^)]*\)|<[^>]+>", "]", text)  # link targets, HTML
@@ -230,6 +246,11 @@ def test_links_work_in_jupyterlab_and_in_the_book(stem: str) -> None:
     ids = glossary_ids()
     unknown = [m[0] for m in GLOSSARY_LINK.finditer(text) if "term-" + m[2] not in ids]
     assert not unknown, f"{stem}: glossary links to entries that do not exist: {unknown}"
+
+
+def test_code_blocks_are_dropped_and_directive_content_kept() -> None:
+    text = "a\n```{note}\nb\n```\nc\n```python\nd\n```\ne\n````{tip}\n```\nf\n```\ng\n````\nh"
+    assert without_code_blocks(text).split() == ["a", "b", "c", "e", "g", "h"]
 
 
 @pytest.mark.parametrize("stem", CHECKED)
