@@ -193,7 +193,7 @@ def check_chooser(page: Any, where: str) -> None:
     assert inputs.count() == sum(len(q.options) for q in QUESTIONS.values()), f"{where}: chooser inputs missing"
     result = chooser.locator(".backendlab-chooser-result")
     answers = chooser_answers(chooser)
-    best = result.locator(".backendlab-chooser-best strong")
+    best = result.locator(".backendlab-chooser-best strong").first
     assert best.inner_text() == rank(answers)[0].name, f"{where}: shown {best.inner_text()} for {answers}"
     for building in ("web-app", "embedded", "tool"):
         chooser.get_by_label(QUESTIONS["building"].label_of(building), exact=True).check()
@@ -537,7 +537,7 @@ def test_chooser_answers_work_from_the_keyboard_with_visible_focus(browser: Any,
         assert not focus["outline"].startswith("none") or focus["shadow"] != "none", f"no visible focus: {focus}"
         page.keyboard.press("ArrowDown")  # the next answer of the radio group, as a keyboard user picks it
         expect(chooser.locator("input[name=building][value=web-app]")).to_be_checked()
-        best = chooser.locator(".backendlab-chooser-best strong")
+        best = chooser.locator(".backendlab-chooser-best strong").first
         expect(best).to_have_text(rank(chooser_answers(chooser))[0].name)
     finally:
         context.close()

@@ -456,7 +456,10 @@ def test_the_chooser_fragment_carries_controls_ranking_data_and_script():
 def test_the_ranking_names_the_best_fit_and_every_reason_with_its_evidence():
     answers = SCENARIOS[2][1]
     page = recommendations_html(answers)
-    assert page.startswith('<p class="backendlab-chooser-best">Best fit: <strong>Django</strong>.')
+    assert page.startswith('<p class="backendlab-chooser-best">Best fit: <strong>Django</strong> (8 points).')
+    tied = recommendations_html(Answers("api"))
+    assert tied.startswith('<p class="backendlab-chooser-best">Tied at 2 points: <strong>Flask</strong>, '
+                           "<strong>FastAPI</strong>, <strong>Sanic</strong>, <strong>Bottle</strong> (listed")
     for rec in rank(answers):
         for reason in rec.reasons:
             assert html.escape(reason.text) in page and f"evidence-{reason.evidence.kind}" in page

@@ -96,3 +96,24 @@ def test_check_prints_the_sentence_for_its_verdict(capsys) -> None:
     assert check(3 > 2, "three is more than two", "three should be more than two") is True
     assert check([], "a list has items", "the list is empty") is False
     assert capsys.readouterr().out == "Correct: three is more than two\nNot yet: the list is empty\n"
+
+
+def test_fetch_returns_the_response_or_says_why_there_was_none(capsys) -> None:
+    from backendlab import serve
+    from backendlab.practice import fetch
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        if environ["PATH_INFO"] == "/str":
+            return ["not bytes"]  # a learner's mistake: the server drops the connection
+        return [b"fine"]
+
+    with serve(app) as server:
+        assert fetch("get", server.url + "/ok").text == "fine"
+        assert capsys.readouterr().out == ""
+        broken = fetch("get", server.url + "/str")
+        assert broken is None
+        said = capsys.readouterr().out
+        assert said.startswith("Not yet: GET /str got no answer (") and "server.log_text" in said
+        assert check_response(broken, status=200) is False
+        assert capsys.readouterr().out == ""  # fetch already said why

@@ -65,11 +65,17 @@
         return '<li class="' + (r[0] > 0 ? "plus" : "minus") + '">' + signed(r[0]) + " " + escapeHtml(r[1]) +
           " <small>(" + evidenceHtml(r) + ")</small></li>";
       }).join("") || "<li>no answer moves it either way</li>";
-      return "<li><strong>" + escapeHtml(rec.name) + "</strong>: " + rec.score + " points<ul>" + reasons + "</ul></li>";
+      return "<li><strong>" + escapeHtml(rec.name) + "</strong>: " + points(rec.score) + "<ul>" + reasons + "</ul></li>";
     });
-    return '<p class="backendlab-chooser-best">Best fit: <strong>' + escapeHtml(ranking[0].name) + "</strong>. " +
-      escapeHtml(describe(data, answers)) + ".</p><ol>" + items.join("") + "</ol>";
+    var top = ranking.filter(function (rec) { return rec.score === ranking[0].score; });
+    var names = top.map(function (rec) { return "<strong>" + escapeHtml(rec.name) + "</strong>"; }).join(", ");
+    var best = top.length === 1 ? "Best fit: " + names + " (" + points(top[0].score) + ")." :
+      "Tied at " + points(top[0].score) + ": " + names + " (listed in the article's order).";
+    return '<p class="backendlab-chooser-best">' + best + " " + escapeHtml(describe(data, answers)) + ".</p><ol>" +
+      items.join("") + "</ol>";
   }
+
+  function points(score) { return score + (Math.abs(score) === 1 ? " point" : " points"); }
 
   function readAnswers(form) {
     var value = function (name) { var el = form.querySelector('input[name="' + name + '"]:checked'); return el && el.value; };

@@ -510,12 +510,16 @@ def recommendations_html(answers: Answers) -> str:
             )
             or "<li>no answer moves it either way</li>"
         )
-        items.append(f"<li><strong>{_e(rec.name)}</strong>: {rec.score} points<ul>{reasons}</ul></li>")
-    best = ranking[0]
-    return (
-        f'<p class="backendlab-chooser-best">Best fit: <strong>{_e(best.name)}</strong>. '
-        f"{_e(answers.describe())}.</p><ol>{''.join(items)}</ol>"
-    )
+        items.append(f"<li><strong>{_e(rec.name)}</strong>: {_points(rec.score)}<ul>{reasons}</ul></li>")
+    top = [rec for rec in ranking if rec.score == ranking[0].score]
+    names = ", ".join(f"<strong>{_e(rec.name)}</strong>" for rec in top)
+    best = (f"Best fit: {names} ({_points(top[0].score)})." if len(top) == 1 else
+            f"Tied at {_points(top[0].score)}: {names} (listed in the article's order).")
+    return f'<p class="backendlab-chooser-best">{best} {_e(answers.describe())}.</p><ol>{"".join(items)}</ol>'
+
+
+def _points(score: int) -> str:
+    return f"{score} point" if abs(score) == 1 else f"{score} points"
 
 
 def _controls_html(answers: Answers) -> str:

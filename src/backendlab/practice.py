@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-__all__ = ["CORRECT", "NOT_YET", "check", "check_response"]
+__all__ = ["CORRECT", "NOT_YET", "check", "check_response", "fetch"]
 
 CORRECT = "Correct:"
 NOT_YET = "Not yet:"
@@ -54,8 +54,23 @@ def _text(value: str) -> str:
     return _shorten(repr(value))
 
 
+def fetch(method: str, url: str, *, timeout: float = 10, **kwargs: Any) -> requests.Response | None:
+    """``requests.request(method, url, ...)`` that never raises: when no answer comes back (the
+    server dropped the connection, say, because the app returned ``str`` instead of ``bytes``), it
+    prints one ``Not yet:`` sentence and returns ``None``, which :func:`check_response` reports as
+    not correct without raising either."""
+    try:
+        return requests.request(method, url, timeout=timeout, **kwargs)
+    except requests.RequestException as exc:
+        path = urlsplit(url).path or "/"
+        reason = f"{type(exc).__name__}: {str(exc)[:160]}"
+        _say(False, f"{method.upper()} {path} got no answer ({reason}); the server's log says why, "
+                    "for example server.log_text")
+        return None
+
+
 def check_response(
-    response: requests.Response,
+    response: requests.Response | None,
     *,
     status: int | None = None,
     json: Any = _MISSING,
@@ -68,7 +83,11 @@ def check_response(
 
     ``json`` must equal the whole body; ``json_contains`` only the given keys; ``headers`` are
     compared case-insensitively by name, exactly by value. The first difference found is reported.
+    ``None`` (what :func:`fetch` returns when no answer came back) is not correct; :func:`fetch`
+    has already said why.
     """
+    if response is None:
+        return False
     request = response.request
     if request is not None:
         url = urlsplit(request.url)
