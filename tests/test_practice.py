@@ -58,7 +58,7 @@ def response(
         (
             response(200, {}),
             {"headers": {"X-Team": "blue"}},
-            "Not yet: GET /hello/Ada: header X-Team is no such header, expected 'blue' (a hint).",
+            "Not yet: GET /hello/Ada: header X-Team is missing, expected 'blue' (a hint).",
         ),
     ],
 )

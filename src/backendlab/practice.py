@@ -99,7 +99,7 @@ def check_response(
     for name, expected in (headers or {}).items():
         got = response.headers.get(name)
         if got != expected:
-            found = "no such header" if got is None else repr(got)
+            found = "missing" if got is None else repr(got)
             return _say(False, _with_hint(f"{target}: header {name} is {found}, expected {expected!r}", hint))
     if text_contains is not None and text_contains not in response.text:
         return _say(
