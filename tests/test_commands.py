@@ -154,3 +154,24 @@ def test_flask_run_as_users_type_it(tmp_path: Path) -> None:
     with run_command("flask --app hello run --port {port}", cwd=tmp_path, name="flask-run") as server:
         assert requests.get(server.url, timeout=5).text == "Hello from flask run"
         assert f"Running on http://127.0.0.1:{server.port}" in server.banner
+
+
+def test_a_swallowed_ctrl_c_is_followed_by_a_second_one(tmp_path: Path) -> None:
+    # Like wsgiref finishing a request: the first SIGINT is caught and ignored, the second stops it.
+    code = (
+        "import signal, sys, socket\n"
+        "hits = []\n"
+        "def handler(signum, frame):\n"
+        "    hits.append(signum)\n"
+        "    if len(hits) == 2:\n"
+        "        print('second Ctrl+C', flush=True); sys.exit(0)\n"
+        "signal.signal(signal.SIGINT, handler)\n"
+        "s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n"
+        "while True:\n"
+        "    s.accept()[0].close()\n"
+    )
+    server = run_command([sys.executable, "-c", code, "{port}"], cwd=tmp_path, name="swallows", stop_timeout=6)
+    started = time.monotonic()
+    server.stop()
+    assert "second Ctrl+C" in server.output and server.returncode == 0
+    assert time.monotonic() - started < 5.5, "the second Ctrl+C came only after the whole stop timeout"

@@ -161,7 +161,13 @@ class CommandServer:
             return
         self._stopped = True
         group = self._process.pid
-        for sig, wait in ((signal.SIGINT, self.stop_timeout), (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
+        # Ctrl+C, then Ctrl+C again as a user would if the first one was swallowed (wsgiref's request
+        # handler catches every exception, KeyboardInterrupt included, while it finishes a request),
+        # then SIGTERM, then SIGKILL.
+        first = min(2.0, self.stop_timeout / 2)
+        steps = ((signal.SIGINT, first), (signal.SIGINT, self.stop_timeout - first), (signal.SIGTERM, 3.0),
+                 (signal.SIGKILL, 3.0))
+        for sig, wait in steps:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(group, sig)
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -226,6 +232,8 @@ class CommandServer:
             if self._process.poll() is not None:
                 self._reader.join(timeout=2)
                 self._stopped = True
+                if self._process.stdout is not None:
+                    self._process.stdout.close()
                 raise ServerStartError(
                     f"{self.command!r} exited with status {self._process.returncode} before serving:\n{self._tail()}"
                 )
