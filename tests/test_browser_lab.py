@@ -336,10 +336,16 @@ def run_all(page: Any, panel: Any) -> list[str]:
     return page.evaluate(PROMPTS_JS)
 
 
-def check_prompts(prompts: list[str], path: str) -> None:
-    """A fresh kernel ran every code cell once, top to bottom: [1], [2], ... [n]."""
-    expected = [f"[{n}]:" for n in range(1, len(prompts) + 1)]
-    assert prompts == expected, f"{path}: input prompts after Run All: {prompts}"
+def check_prompts(prompts: list[str], notebook: nbformat.NotebookNode, path: str) -> None:
+    """A fresh kernel ran every code cell once, top to bottom: [1], [2], ... [n] in the saved
+    notebook; the page shows those prompts, except on cells whose source is collapsed (the
+    exercises' hidden solutions), which show no prompt."""
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    counts = [cell.get("execution_count") for cell in code]
+    assert counts == list(range(1, len(code) + 1)), f"{path}: execution counts after Run All: {counts}"
+    shown = [f"[{cell.execution_count}]:" for cell in code
+             if not cell.metadata.get("jupyter", {}).get("source_hidden")]
+    assert prompts == shown, f"{path}: input prompts after Run All: {prompts}"
 
 
 def save(page: Any, lab: LabServer, path: str) -> nbformat.NotebookNode:
@@ -427,8 +433,9 @@ def test_choosing_run_all_then_a_click_changes_the_recommendation(lab_page: tupl
     panel = open_notebook(page, lab, "notebooks/choosing.ipynb")
     prompts = run_all(page, panel)
     no_dialog(page, "Run All in choosing.ipynb")
-    check_ran_cleanly(save(page, lab, "notebooks/choosing.ipynb"), "choosing.ipynb")
-    check_prompts(prompts, "choosing.ipynb")
+    saved = save(page, lab, "notebooks/choosing.ipynb")
+    check_ran_cleanly(saved, "choosing.ipynb")
+    check_prompts(prompts, saved, "choosing.ipynb")
 
     # The chooser of the last cell: its script runs in JupyterLab once the output is trusted
     # (outputs made in this session are).
@@ -461,8 +468,9 @@ def test_introduction_runs_to_completion(lab_page: tuple[Any, Watch], lab: LabSe
     panel.locator(".jp-Cell").last.scroll_into_view_if_needed()
     screenshot(page, "introduction-after-run-all")
     no_dialog(page, "Run All in introduction.ipynb")
-    check_ran_cleanly(save(page, lab, "notebooks/introduction.ipynb"), "introduction.ipynb")
-    check_prompts(prompts, "introduction.ipynb")
+    saved = save(page, lab, "notebooks/introduction.ipynb")
+    check_ran_cleanly(saved, "introduction.ipynb")
+    check_prompts(prompts, saved, "introduction.ipynb")
     assert not notifications(page), f"unexpected notifications: {notifications(page)}"
     assert not watch.problems, "\n".join(watch.problems)
 

@@ -1,4 +1,4 @@
-"""Sphinx extension: three accessibility fixes to the theme's HTML, found by axe-core.
+"""Sphinx extension: four accessibility fixes to the theme's HTML, found by axe-core.
 
 * The sidebar's expandable sections are ``<details><summary>`` elements whose summary holds only a
   chevron icon: a screen reader announces an unnamed control (axe rule ``summary-name``, WCAG
@@ -10,6 +10,9 @@
   Settings; Font Awesome turns the titles into ``<title>`` text of its SVGs, which counts as the
   button's text (the same rule). The icons lose their titles and are marked ``aria-hidden``: the
   button's tooltip and name, "Color mode", say what it does.
+* Folded notebook cells (``hide-input``, ``hide-cell``) open with a ``<summary>`` labelled "Toggle
+  hidden content" around the visible "Show code cell source": the label hides the visible text
+  from the accessible name (``label-content-name-mismatch``); it is removed.
 
 The theme (sphinx-book-theme on pydata-sphinx-theme) writes both in its templates; this extension
 rewrites the finished pages once the build is done. ``tests/test_browser_book.py`` runs axe-core
@@ -39,6 +42,8 @@ def fix_page(text: str) -> str:
         text,
     )
     text = MODE_ICON.sub(r'<i aria-hidden="true" class="theme-switch \1', text)
+    # Folded cells (hide-input, hide-cell): the label hid the visible "Show code cell source" text.
+    text = text.replace('<summary aria-label="Toggle hidden content">', "<summary>")
     return SEARCH_LABEL.sub(r"\1", text)
 
 

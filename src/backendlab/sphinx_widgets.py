@@ -87,6 +87,18 @@ table.backendlab-comparison td { padding: 0.25rem 0.4rem; vertical-align: top; t
 table.backendlab-comparison thead th { border-bottom: 2px solid var(--pst-color-border, #ccc); }
 table.backendlab-comparison tbody tr:nth-child(odd) { background: var(--pst-color-surface, #f5f5f5); }
 table.backendlab-comparison tfoot td { font-size: 0.75rem; color: var(--pst-color-text-base); }
+/* The chooser (backendlab.chooser.chooser_html): the theme's colours too, so its evidence links
+   keep their contrast in dark mode, where notebook outputs get a light background. */
+form.backendlab-chooser { color: var(--pst-color-text-base); background: var(--pst-color-background);
+  padding: 0.5rem; font-size: 0.9rem; }
+form.backendlab-chooser a { color: var(--pst-color-link); }
+form.backendlab-chooser fieldset { border: 1px solid var(--pst-color-border, #ccc); margin: 0 0 0.5rem;
+  padding: 0.25rem 0.75rem; }
+form.backendlab-chooser legend { font-weight: 600; font-size: 0.9rem; width: auto; float: none; }
+form.backendlab-chooser label { display: inline-block; margin: 0.1rem 1rem 0.1rem 0; }
+/* Links in light-mode admonitions (Try it, Fact check): the theme's link blue on the boxes' tinted
+   backgrounds falls below 4.5:1 (axe's color-contrast rule); a darker blue keeps them readable. */
+html[data-theme="light"] div.admonition a:not(.headerlink) { color: #0b4fb3; }
 """
 
 
