@@ -175,3 +175,17 @@ def test_a_swallowed_ctrl_c_is_followed_by_a_second_one(tmp_path: Path) -> None:
     server.stop()
     assert "second Ctrl+C" in server.output and server.returncode == 0
     assert time.monotonic() - started < 5.5, "the second Ctrl+C came only after the whole stop timeout"
+
+
+def test_env_sets_and_removes_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KERNEL_ONLY", "1")
+    code = (
+        "import os, sys; print('kernel-only' in [k.lower().replace('_', '-') for k in os.environ], "
+        "os.environ.get('GREETING'), flush=True); import runpy; "
+        "sys.argv = ['x', sys.argv[1], '--bind', '127.0.0.1']; runpy.run_module('http.server', run_name='__main__')"
+    )
+    with run_command(
+        [sys.executable, "-c", code, "{port}"], cwd=tmp_path, name="env", env={"KERNEL_ONLY": None, "GREETING": "hello"}
+    ) as server:
+        pass
+    assert "False hello" in server.output

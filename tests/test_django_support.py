@@ -188,3 +188,120 @@ def test_configure_twice_in_one_process_gives_a_fresh_run(tmp_path: Path) -> Non
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert finished.stdout.strip() == "child ok"
     assert finished.stderr == ""
+
+
+def test_project_settings_are_the_upper_case_names_read_afresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings_file = tmp_path / "settings.py"
+    settings_file.write_text(
+        "import os\nfrom pathlib import Path\n"
+        "BASE_DIR = Path(__file__).resolve().parent\n"
+        "DEBUG = True\nhelper = 1\nNAME = os.environ.get('BACKENDLAB_TEST_NAME', 'default')\n"
+    )
+    monkeypatch.setenv("BACKENDLAB_TEST_NAME", "first")
+    first = django_support.project_settings(settings_file)
+    assert first == {"BASE_DIR": tmp_path.resolve(), "DEBUG": True, "NAME": "first"}  # no os, Path or helper
+    monkeypatch.setenv("BACKENDLAB_TEST_NAME", "second")
+    assert django_support.project_settings(settings_file)["NAME"] == "second"  # executed again, not cached
+
+
+def test_load_project_needs_the_folder_that_holds_manage_py(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no manage.py"):
+        django_support.load_project(tmp_path)
+
+
+PROJECT_FILES = {
+    "manage.py": "# the folder's marker; never run here\n",
+    "site_under_test/__init__.py": "",
+    "site_under_test/settings.py": textwrap.dedent(
+        """\
+        import os
+        from pathlib import Path
+
+        BASE_DIR = Path(__file__).resolve().parent.parent
+        SECRET_KEY = "test"
+        DEBUG = False
+        ALLOWED_HOSTS = ["127.0.0.1"]
+        INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "shelf"]
+        ROOT_URLCONF = "site_under_test.urls"
+        DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["TEST_DATABASE"]}}
+        DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+        """
+    ),
+    "shelf/__init__.py": "",
+    "shelf/models.py": textwrap.dedent(
+        """\
+        from django.db import models
+
+
+        class Book(models.Model):
+            title = models.CharField(max_length=50)
+        """
+    ),
+}
+
+PROJECT_CHILD = r'''
+import asyncio, os, sys, tempfile
+from pathlib import Path
+
+from backendlab.django_support import ALLOW_ASYNC_UNSAFE, load_project
+
+project = Path(sys.argv[1])
+
+
+def one_run(database):
+    os.environ["TEST_DATABASE"] = str(database)
+    used = load_project(project, "site_under_test.settings", urlconf="__main__")
+    from django.conf import settings
+    from django.core.management import call_command
+    from shelf.models import Book  # the project's own module, from its folder
+
+    assert used["ROOT_URLCONF"] == settings.ROOT_URLCONF == "__main__"
+    assert settings.DATABASES["default"]["NAME"] == str(database)
+    assert sys.modules["shelf.models"].__file__ == str(project.resolve() / "shelf" / "models.py")
+    call_command("migrate", run_syncdb=True, verbosity=0)
+    assert Book.objects.count() == 0  # this run's new, empty database
+    Book.objects.create(title="Dune")
+
+
+async def as_in_a_kernel():
+    from django.core.exceptions import SynchronousOnlyOperation
+
+    with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
+        one_run(Path(first) / "db.sqlite3")
+        assert os.environ[ALLOW_ASYNC_UNSAFE] == "true"
+        one_run(Path(second) / "db.sqlite3")  # a re-run: same settings, a new database file
+        from shelf.models import Book
+        # Why the variable is set in a kernel: without it, a query inside a running event loop is refused.
+        del os.environ[ALLOW_ASYNC_UNSAFE]
+        try:
+            Book.objects.count()
+        except SynchronousOnlyOperation:
+            pass
+        else:
+            raise AssertionError("a query inside a running event loop was not refused")
+        os.environ[ALLOW_ASYNC_UNSAFE] = "true"
+        from django.db import connections
+        connections.close_all()
+
+asyncio.run(as_in_a_kernel())
+print("child ok")
+'''
+
+
+def test_load_project_configures_once_and_moves_to_each_new_database(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    for name, text in PROJECT_FILES.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    env = {key: value for key, value in os.environ.items() if key not in (ALLOW_ASYNC_UNSAFE, "DJANGO_SETTINGS_MODULE")}
+    finished = subprocess.run(
+        [sys.executable, "-c", PROJECT_CHILD, str(project)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert finished.stdout.strip() == "child ok"
+    assert finished.stderr == ""

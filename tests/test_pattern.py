@@ -21,10 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
 # Chapters that follow the pattern, and the chapters whose issues will bring them to it.
-PATTERN_CHAPTERS = ["introduction", "flask", "fastapi", "pyramid", "tornado", "bottle", "cherrypy"]
+PATTERN_CHAPTERS = ["introduction", "flask", "fastapi", "django", "pyramid", "tornado", "sanic", "bottle", "cherrypy"]
 NOT_YET_CONVERTED = {
-    "django": "issue 14",
-    "sanic": "issue 14",
     "benchmarks": "issue 16",
     "choosing": "issue 12",
 }

@@ -84,12 +84,14 @@ class CommandServer:
         *,
         name: str,
         cwd: str | os.PathLike[str] = ".",
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
         startup_timeout: float = 30.0,
         stop_timeout: float = 10.0,
     ) -> None:
         self.command = command if isinstance(command, str) else shlex.join(command)
-        if PORT_PLACEHOLDER not in self.command and not any(PORT_PLACEHOLDER in v for v in (env or {}).values()):
+        if PORT_PLACEHOLDER not in self.command and not any(
+            PORT_PLACEHOLDER in (v or "") for v in (env or {}).values()
+        ):
             raise ValueError(
                 f"the command must say where the port goes: write {PORT_PLACEHOLDER} in it "
                 "(for example 'flask --app hello run --port {port}') or in one of env's values"
@@ -98,7 +100,7 @@ class CommandServer:
         self.cwd = Path(cwd)
         if not self.cwd.is_dir():
             raise ServingError(f"working folder {str(cwd)!r} does not exist")
-        self.extra_env = dict(env or {})
+        self.extra_env = dict(env or {})  # a value of None removes the variable
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self.host = HOST
@@ -165,8 +167,12 @@ class CommandServer:
         # handler catches every exception, KeyboardInterrupt included, while it finishes a request),
         # then SIGTERM, then SIGKILL.
         first = min(2.0, self.stop_timeout / 2)
-        steps = ((signal.SIGINT, first), (signal.SIGINT, self.stop_timeout - first), (signal.SIGTERM, 3.0),
-                 (signal.SIGKILL, 3.0))
+        steps = (
+            (signal.SIGINT, first),
+            (signal.SIGINT, self.stop_timeout - first),
+            (signal.SIGTERM, 3.0),
+            (signal.SIGKILL, 3.0),
+        )
         for sig, wait in steps:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(group, sig)
@@ -212,7 +218,11 @@ class CommandServer:
         env = dict(os.environ)
         # What a terminal of 100 columns without colours would get; output unbuffered.
         env.update(PYTHONUNBUFFERED="1", NO_COLOR="1", TERM="dumb", COLUMNS="100")
-        env.update({k: v.replace(PORT_PLACEHOLDER, str(self.port)) for k, v in self.extra_env.items()})
+        for name, value in self.extra_env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value.replace(PORT_PLACEHOLDER, str(self.port))
         self._process = subprocess.Popen(
             argv,
             cwd=self.cwd,
@@ -279,7 +289,7 @@ def run_command(
     *,
     cwd: str | os.PathLike[str] = ".",
     name: str | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
     startup_timeout: float = 30.0,
     stop_timeout: float = 10.0,
 ) -> CommandServer:

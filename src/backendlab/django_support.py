@@ -14,6 +14,10 @@ project never does, and nothing else:
   classes can be defined again in a re-run cell without Django's "already registered" warning.
 * :func:`end_run` closes this thread's database connections and forgets the modules loaded from
   the run's folder, so that the folder can be deleted.
+* :func:`load_project` does what ``python manage.py shell`` does for a project folder on disk (its
+  ``settings.py``, its apps and their models), through :func:`configure_django`, so that a
+  notebook can query the project's database and serve the project in a thread; the notebook may
+  take the role of the URL configuration (``urlconf="__main__"``).
 
 Everything a learner should see about Django itself (the settings, models, admin, views and
 URLs) stays in the notebook.
@@ -26,13 +30,22 @@ import copy
 import importlib
 import importlib.machinery
 import os
+import runpy
 import sys
 import types
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ALLOW_ASYNC_UNSAFE", "configure_django", "end_run", "forget_models", "in_running_event_loop"]
+__all__ = [
+    "ALLOW_ASYNC_UNSAFE",
+    "configure_django",
+    "end_run",
+    "forget_models",
+    "in_running_event_loop",
+    "load_project",
+    "project_settings",
+]
 
 ALLOW_ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 _IN_MEMORY_MARK = "__backendlab_in_memory_app__"
@@ -220,3 +233,40 @@ def end_run() -> None:
         connections.close_all()
     for name in _app_packages:
         _forget_submodules(name)
+
+
+def project_settings(settings_file: str | os.PathLike[str]) -> dict[str, Any]:
+    """The settings a project's ``settings.py`` defines: its upper-case names, read afresh.
+
+    The file is executed on every call (not imported), so values it reads from the environment,
+    such as a database path, are this call's values.
+    """
+    namespace = runpy.run_path(str(settings_file))
+    return {name: value for name, value in namespace.items() if name.isupper()}
+
+
+def load_project(
+    folder: str | os.PathLike[str],
+    settings_module: str = "mysite.settings",
+    *,
+    urlconf: str | None = None,
+) -> dict[str, Any]:
+    """Load the Django project in ``folder`` into this process, as ``python manage.py shell`` does.
+
+    The folder (the one holding ``manage.py``) goes first on ``sys.path``, so its project and app
+    packages import as they do under ``manage.py``; the settings are those of ``settings_module``'s
+    file, read with :func:`project_settings`, with ``ROOT_URLCONF`` replaced by ``urlconf`` if given
+    (``"__main__"``: the notebook's own ``urlpatterns``). Then :func:`configure_django`: the first
+    call configures Django and imports the apps; a later call (a re-run) accepts only a new database
+    file name. Returns the settings used.
+    """
+    root = Path(folder).resolve()
+    if not (root / "manage.py").is_file():
+        raise FileNotFoundError(f"no manage.py in {root}: pass the folder that holds the project")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    settings_dict = project_settings(root.joinpath(*settings_module.split(".")).with_suffix(".py"))
+    if urlconf is not None:
+        settings_dict["ROOT_URLCONF"] = urlconf
+    configure_django(settings_dict, app_dirs={})
+    return settings_dict
