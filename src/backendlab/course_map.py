@@ -96,6 +96,20 @@ def _plan_line(name: str, chapters: list[Chapter], with_assignments: bool) -> st
     return f"{name}: {', '.join(c.title.split(':')[0] for c in chapters)}{graded}: {_hours(minutes)}{note}."
 
 
+def _three_days(chapters: list[Chapter]) -> tuple[list[Chapter], list[Chapter], list[Chapter]]:
+    """Chapters in book order cut into three consecutive days whose longest day is shortest."""
+    minutes = [c.minutes or 0 for c in chapters]
+    best: tuple[int, int, int] | None = None
+    for i in range(1, len(chapters) - 1):
+        for j in range(i + 1, len(chapters)):
+            longest = max(sum(minutes[:i]), sum(minutes[i:j]), sum(minutes[j:]))
+            if best is None or longest < best[0]:
+                best = (longest, i, j)
+    assert best is not None, "three days need at least three chapters"
+    _, i, j = best
+    return chapters[:i], chapters[i:j], chapters[j:]
+
+
 def render(root: Path = ROOT) -> str:
     chapters = [read_chapter(stem, root) for stem in chapters_in_book_order(root)]
     by_stem = {c.stem: c for c in chapters}
@@ -135,13 +149,13 @@ def render(root: Path = ROOT) -> str:
     def pick(*stems: str) -> list[Chapter]:
         return [by_stem[s] for s in stems if s in by_stem]
 
+    first, second, third = _three_days(chapters)
     lines += [
         "- " + _plan_line("**One day** (one group, then the decision)",
                           pick("introduction", *groups["lightweight"], "choosing"), with_assignments=False),
-        "- " + _plan_line("**Three days**, day 1", pick("introduction", *groups["lightweight"]), True),
-        "  " + _plan_line("Day 2", pick(*groups["full-stack"], *groups["async"]), False),
-        "  " + _plan_line("Day 3", pick(*groups["specialized"], "benchmarks", "choosing"), False)
-        + " The graded assignments of groups 2 to 4 are homework.",
+        "- **Three days**, every chapter in book order, cut where the days come out most even; the",
+        "  graded assignments are homework. " + _plan_line("Day 1", first, False),
+        "  " + _plan_line("Day 2", second, False) + " " + _plan_line("Day 3", third, False),
         "- **Ten weeks**, one session a week: week 1 the introduction; weeks 2 to 9 one framework chapter",
         "  each, in book order, with the group's graded assignment due after its second chapter (weeks 3,",
         "  5, 7 and 9); week 10 the benchmark and choosing chapters. "
