@@ -1,79 +1,19 @@
-"""backendlab.bottle_support: sorting a module's imports, a bare interpreter, concurrent requests."""
+"""backendlab.bottle_support: a bare interpreter, concurrent requests, waiting for a log line."""
 
 from __future__ import annotations
 
-import textwrap
 import threading
 import time
 from pathlib import Path
 
-import bottle
 import pytest
 
 from backendlab import serve
 from backendlab.bottle_support import (
-    STDLIB,
-    Import,
-    adapter_needs,
-    classify_imports,
     fetch_concurrently,
     import_in_bare_interpreter,
-    third_party,
     wait_for_output,
 )
-
-SOURCE = textwrap.dedent("""
-    import os, json
-    from urllib.parse import quote
-    try:
-        from ujson import dumps
-    except ImportError:
-        from json import dumps
-    try:
-        import zlib
-    except OSError:
-        zlib = None
-    if py3k:
-        import http.client
-    else:
-        import httplib
-    def render():
-        import jinja2
-    class Adapter:
-        def run(self):
-            import waitress
-    from . import sibling
-""")
-
-
-def test_every_import_is_sorted_by_how_it_is_reached() -> None:
-    found = classify_imports(SOURCE)
-    assert Import("os", "always", None) in found and Import("json", "always", None) in found
-    assert Import("urllib", "always", None) in found  # the top-level name
-    assert Import("ujson", "optional", None) in found
-    assert Import("json", "always", None) in found  # the fallback in the handler is not optional
-    assert Import("zlib", "always", None) in found  # a try that does not catch ImportError
-    assert Import("http", "always", None) in found and Import("httplib", "python2", None) in found
-    assert Import("jinja2", "deferred", "render") in found
-    assert Import("waitress", "deferred", "Adapter") in found
-    assert all(item.module for item in found)  # `from . import x` adds nothing
-
-
-def test_third_party_keeps_what_python_311_does_not_ship() -> None:
-    found = classify_imports(SOURCE)
-    assert third_party(found, "always") == []
-    assert third_party(found, "optional") == ["ujson"]
-    assert third_party(found, "python2") == ["httplib"]
-    assert third_party(found, "deferred") == ["jinja2", "waitress"]
-    assert {"cgi", "imp", "distutils"} <= STDLIB  # removed after 3.11, still standard library there
-
-
-def test_adapter_needs_follows_base_classes_in_the_same_module() -> None:
-    imports = classify_imports(Path(bottle.__file__).read_text(encoding="utf-8"))
-    assert adapter_needs(bottle.WSGIRefServer, imports) == []
-    assert adapter_needs(bottle.WaitressServer, imports) == ["waitress"]
-    # AiohttpUVLoopServer imports uvloop itself and aiohttp_wsgi through AiohttpServer.
-    assert {"uvloop", "aiohttp_wsgi"} <= set(adapter_needs(bottle.AiohttpUVLoopServer, imports))
 
 
 def test_a_bare_interpreter_sees_only_the_copied_file(tmp_path: Path) -> None:

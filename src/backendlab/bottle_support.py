@@ -1,11 +1,7 @@
-"""Plumbing for the Bottle chapter: reading a module's imports, a bare interpreter, concurrent requests.
+"""Plumbing for the Bottle chapter: a bare interpreter, concurrent requests, waiting for a log line.
 
 None of it is about Bottle itself, so the chapter keeps it out of the learner's way:
 
-* :func:`classify_imports` reads a module's source with :mod:`ast` and sorts every import by how
-  it is reached (always, optionally, only on Python 2, or only inside a function).
-* :func:`third_party` and :func:`adapter_needs` filter those imports against the standard library
-  of Python 3.11, the oldest Python the course supports, whatever Python runs the notebook.
 * :func:`import_in_bare_interpreter` imports a single-file module in ``python -S`` (no
   ``site-packages``), from a folder that holds nothing but a copy of the file.
 * :func:`fetch_concurrently` sends several GET requests at the same moment and measures the time
@@ -15,12 +11,12 @@ None of it is about Bottle itself, so the chapter keeps it out of the learner's 
   it after the client already has the answer, and until then its request handler catches every
   exception, ``KeyboardInterrupt`` included (the bare ``except:`` of
   ``wsgiref.handlers.BaseHandler.run``): a Ctrl+C sent in that moment is lost and the server keeps
-  running. A person at a terminal is never that fast; a notebook cell is.
+  running until :func:`backendlab.run_command` presses Ctrl+C again. A person at a terminal is never
+  that fast; a notebook cell is.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import shutil
 import subprocess
@@ -29,100 +25,20 @@ import tempfile
 import textwrap
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 import requests
 
 __all__ = [
-    "STDLIB",
     "Concurrent",
-    "Import",
-    "adapter_needs",
-    "classify_imports",
     "fetch_concurrently",
     "import_in_bare_interpreter",
-    "third_party",
     "wait_for_output",
 ]
-
-# Python 3.11's standard library on any later Python: what 3.12 and 3.13 removed goes back in.
-REMOVED_AFTER_3_11 = frozenset({
-    "asynchat", "asyncore", "distutils", "imp", "smtpd",  # removed in 3.12
-    "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "lib2to3", "mailcap", "msilib",  # in 3.13
-    "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib",
-})
-STDLIB = frozenset(sys.stdlib_module_names) | REMOVED_AFTER_3_11
-
-
-class Import(NamedTuple):
-    """One import of a module: its top-level name, how it is reached, and the enclosing def/class."""
-
-    module: str
-    how: str  # "always", "optional", "python2" or "deferred"
-    where: str | None
-
-
-def _names(node: ast.Import | ast.ImportFrom) -> list[str]:
-    if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names]
-    return [node.module] if node.module else []  # `from . import x` names no module
-
-
-def classify_imports(source: str) -> list[Import]:
-    """Every import in a module's source, with how it is reached.
-
-    ``how`` is ``"always"`` (runs at import time on Python 3), ``"optional"`` (in a ``try`` block
-    that catches ``ImportError``), ``"python2"`` (in the ``else`` branch of an ``if py3k:``, as
-    Bottle writes it) or ``"deferred"`` (inside a function or class body: runs only when that code
-    is used, and ``where`` names the def or class).
-    """
-    found: list[Import] = []
-
-    def visit(nodes: Iterable[ast.stmt], how: str) -> None:
-        for node in nodes:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                found.extend(Import(name.split(".")[0], how, None) for name in _names(node))
-            elif isinstance(node, ast.Try):
-                guarded = any(
-                    isinstance(handler.type, ast.Name) and handler.type.id == "ImportError"
-                    for handler in node.handlers
-                )
-                visit(node.body, "optional" if guarded else how)
-                for handler in node.handlers:
-                    visit(handler.body, how)  # the fallback itself is not optional
-                visit(node.orelse, how)
-                visit(node.finalbody, how)
-            elif isinstance(node, ast.If):
-                python2_branch = isinstance(node.test, ast.Name) and node.test.id == "py3k"
-                visit(node.body, how)
-                visit(node.orelse, "python2" if python2_branch else how)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                for inner in ast.walk(node):
-                    if isinstance(inner, (ast.Import, ast.ImportFrom)):
-                        found.extend(Import(name.split(".")[0], "deferred", node.name) for name in _names(inner))
-
-    visit(ast.parse(source).body, "always")
-    return found
-
-
-def third_party(imports: Iterable[Import], how: str) -> list[str]:
-    """The sorted top-level names, reached as ``how``, that are not in Python 3.11's standard library."""
-    return sorted({item.module for item in imports if item.how == how and item.module not in STDLIB})
-
-
-def adapter_needs(adapter: type, imports: Iterable[Import]) -> list[str]:
-    """Third-party modules that a class (a Bottle server adapter) and its base classes from the same
-    module import in their bodies."""
-    classes = {cls.__name__ for cls in adapter.__mro__ if cls.__module__ == adapter.__module__}
-    return sorted({
-        item.module for item in imports
-        if item.how == "deferred" and item.where in classes and item.module not in STDLIB
-    })
-
 
 _PROBE = textwrap.dedent("""
     import json, sys
