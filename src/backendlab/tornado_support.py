@@ -2,8 +2,6 @@
 
 None of it is about Tornado's own idiom, so the chapter keeps it out of the learner's way:
 
-* :func:`mask_log_times` replaces the date and time at the start of Tornado's log lines by a
-  placeholder, so that a cell that prints a command's log shows the same text on every run.
 * :func:`burst` sends ``n`` requests at the same moment and measures the time until the last
   answer; :func:`ping_during` times one request sent while another is inside its handler.
 * :func:`hold_connections` opens ``n`` long-poll requests that the server holds, reads the
@@ -44,7 +42,6 @@ __all__ = [
     "burst",
     "connections_until_emfile",
     "hold_connections",
-    "mask_log_times",
     "ping_during",
     "read_sse_events",
     "ws_connect",
@@ -53,15 +50,6 @@ __all__ = [
 ]
 
 TIMEOUT = 5.0  # seconds for one request or one WebSocket message
-
-# tornado.log.LogFormatter: "[%(levelname)1.1s %(asctime)s %(module)s:%(lineno)d]" with the date format
-# "%y%m%d %H:%M:%S", e.g. "[I 250101 12:00:00 web:2591] 200 GET / (127.0.0.1) 0.52ms".
-_LOG_TIME = re.compile(r"^\[([DIWEC]) \d{6} \d{2}:\d{2}:\d{2} ", re.M)
-
-
-def mask_log_times(text: str) -> str:
-    """Tornado's log lines with their date and time replaced by ``yymmdd hh:mm:ss``."""
-    return _LOG_TIME.sub(r"[\1 yymmdd hh:mm:ss ", text)
 
 
 @dataclass(frozen=True)
