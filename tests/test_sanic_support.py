@@ -1,8 +1,10 @@
-"""backendlab.sanic_support: waiting for Sanic's workers, process liveness, raw HTTP bytes, WebSocket exchanges."""
+"""backendlab.sanic_support: waiting for Sanic's workers, process liveness, listening sockets, raw HTTP
+bytes, WebSocket exchanges."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
 import sys
@@ -11,7 +13,14 @@ import time
 
 import pytest
 
-from backendlab.sanic_support import is_running, raw_exchange, status_and_headers, wait_for_workers, ws_exchange
+from backendlab.sanic_support import (
+    is_running,
+    listens,
+    raw_exchange,
+    status_and_headers,
+    wait_for_workers,
+    ws_exchange,
+)
 
 
 class FakeCommand:
@@ -75,6 +84,16 @@ def test_is_running_is_false_for_an_exited_child_not_yet_reaped() -> None:
         child.kill()
         child.wait()
     assert not is_running(child.pid)
+
+
+def test_listens_sees_a_listening_socket_and_not_a_connected_one() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+            client_port = client.getsockname()[1]
+            assert listens(os.getpid(), port)
+            assert not listens(os.getpid(), client_port)  # connected (ESTABLISHED), not listening
+    assert not listens(os.getpid(), port)  # closed
 
 
 def test_raw_exchange_returns_everything_until_the_server_closes() -> None:

@@ -7,6 +7,7 @@ None of it is about Sanic itself:
   workers' process ids.
 * :func:`is_running` tells whether a process still runs (a zombie, finished but not yet reaped by
   its parent, does not count).
+* :func:`listens` tells whether a process holds a socket listening on a port.
 * :func:`raw_exchange` sends bytes that no HTTP library would send (an HTTP/1.0 request, the
   HTTP/2 connection preface) on a fresh connection and returns everything the server answers;
   :func:`status_and_headers` splits that answer.
@@ -25,7 +26,15 @@ from typing import Protocol
 
 import psutil
 
-__all__ = ["WORKER_READY", "is_running", "raw_exchange", "status_and_headers", "wait_for_workers", "ws_exchange"]
+__all__ = [
+    "WORKER_READY",
+    "is_running",
+    "listens",
+    "raw_exchange",
+    "status_and_headers",
+    "wait_for_workers",
+    "ws_exchange",
+]
 
 # The line each Sanic worker logs once it serves (sanic/server/runners.py, _run_server_forever).
 WORKER_READY = re.compile(r"Worker ready \[(\d+)\]")
@@ -66,6 +75,11 @@ def is_running(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def listens(pid: int, port: int) -> bool:
+    """True if the process holds a socket listening on ``port``."""
+    return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in psutil.Process(pid).net_connections())
 
 
 def raw_exchange(host: str, port: int, data: bytes, *, timeout: float = 5.0) -> bytes:
