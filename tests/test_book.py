@@ -46,7 +46,9 @@ def test_book_builds_with_warnings_as_errors(tmp_path: Path) -> None:
     for chapter in ("choosing", "flask", "fastapi"):
         page = (html / "notebooks" / f"{chapter}.html").read_text()
         assert 'class="backendlab-comparison"' in page, f"{chapter}: the chooser's static table is missing"
-        assert "application/vnd.jupyter.widget-view+json" in page, f"{chapter}: the chooser widget state is missing"
+        assert 'class="backendlab-chooser"' in page and "backendlab-chooser-data" in page, (
+            f"{chapter}: the chooser (its form and its exported scoring table) is missing"
+        )
 
 
 def test_book_links_follow_the_repository_it_is_built_from() -> None:
