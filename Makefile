@@ -8,7 +8,7 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 # -qq: pip prints errors only (this machine's pip.conf makes its warnings very noisy)
 PIP_QUIET := -qq --disable-pip-version-check
 
-.PHONY: help setup sandbox-tools book test lab notebooks course-map exercises grade bench lint lock clean
+.PHONY: help setup sandbox-tools book test lab notebooks course-map exercises grade bench mutate lint lock clean
 .DEFAULT_GOAL := help
 
 help:
@@ -20,6 +20,7 @@ help:
 	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader generate_assignment)"
 	@echo "make grade      autograde submitted/<student>/<assignment>/ (each in a sandbox), grades.csv, feedback"
 	@echo "make bench      run the full benchmark and write the results the benchmark chapter plots"
+	@echo "make mutate     mutation testing of the helper package (mutmut), report in mutation-report.md"
 	@echo "make lint       ruff"
 	@echo "make lock       recompile requirements.txt from requirements.in"
 	@echo "make clean      remove .venv and build outputs"
@@ -94,5 +95,11 @@ lock: $(STAMP)
 	$(BIN)/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
 	    requirements.in -o requirements.txt
 
+# Not part of make test: it runs the selected tests once per mutant.
+mutate: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run >/dev/null
+	$(BIN)/python -m backendlab.mutation_report mutation-report.md
+
 clean:
-	rm -rf $(VENV) _build .pytest_cache test-artifacts src/*.egg-info
+	rm -rf $(VENV) _build .pytest_cache test-artifacts mutants src/*.egg-info

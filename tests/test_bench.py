@@ -573,3 +573,12 @@ def test_report_tables_and_claims_from_the_committed_results() -> None:
     assert report.ordering_sentence(results).startswith("Order at 64 connections")
     assert "hello_json" in report.handler_source("flask") and "HelloJSON" in report.handler_source("tornado")
     assert report.source_table().count("\n") == len(FRAMEWORKS) + 1
+
+
+def test_percentile_outside_0_to_100_names_the_value() -> None:
+    with pytest.raises(ValueError, match=r"within 0\.\.100, not -1"):
+        percentile([1.0], -1)
+
+
+def test_latency_summary_rounds_to_microseconds() -> None:
+    assert latency_summary([0.0012345678])["max"] == 1.235  # 3 decimals of a millisecond

@@ -117,3 +117,67 @@ def test_fetch_returns_the_response_or_says_why_there_was_none(capsys) -> None:
         assert said.startswith("Not yet: GET /str got no answer (") and "server.log_text" in said
         assert check_response(broken, status=200) is False
         assert capsys.readouterr().out == ""  # fetch already said why
+
+
+def test_long_bodies_are_cut_to_120_characters(capsys) -> None:
+    check_response(response(200, text="x" * 300), text_contains="Ada")
+    said = capsys.readouterr().out
+    assert "'" + "x" * 118 + "…" in said and "x" * 119 not in said
+    check_response(response(200, text="y" * 118), text_contains="Ada")  # repr adds 2 quotes: exactly 120
+    assert "'" + "y" * 118 + "'" in capsys.readouterr().out
+
+
+def test_json_is_shown_as_written_not_escaped(capsys) -> None:
+    check_response(response(200, {"name": "Zoë"}), json={"name": "Chloé"})
+    assert capsys.readouterr().out == 'Not yet: GET /hello/Ada answered {"name": "Zoë"}, expected {"name": "Chloé"}.\n'
+
+
+def test_a_wrong_header_value_is_shown(capsys) -> None:
+    check_response(response(200, {}, headers={"X-Team": "red"}), headers={"X-Team": "blue"})
+    assert capsys.readouterr().out == "Not yet: GET /hello/Ada: header X-Team is 'red', expected 'blue'.\n"
+
+
+@pytest.mark.parametrize(
+    ("expectation", "sentence"),
+    [
+        ({"status": 200}, "Correct: GET /hello/Ada answered 200.\n"),
+        ({"text_contains": "Ada"}, "Correct: GET /hello/Ada answered 200 with a body containing 'Ada'.\n"),
+        ({"json": {"greeting": "Hello, Ada"}}, "Correct: GET /hello/Ada answered 200 with the expected JSON.\n"),
+    ],
+)
+def test_the_correct_sentence_says_what_was_checked(expectation, sentence, capsys) -> None:
+    assert check_response(response(200, {"greeting": "Hello, Ada"}), **expectation)
+    assert capsys.readouterr().out == sentence
+
+
+def test_a_response_without_its_request_or_path_is_still_described(capsys) -> None:
+    bare = response(404, {}, path="")
+    check_response(bare, status=200)
+    bare.request = None
+    check_response(bare, status=200)
+    assert capsys.readouterr().out == (
+        "Not yet: GET / answered 404, expected 200.\nNot yet: the request answered 404, expected 200.\n"
+    )
+
+
+def test_fetch_passes_its_arguments_and_says_why_nothing_came_back(capsys) -> None:
+    import socket
+
+    from backendlab import serve
+    from backendlab.practice import fetch
+
+    def echo(environ, start_response):
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
+
+    with serve(echo) as server:
+        assert fetch("POST", server.url + "/", json={"a": 1}).json() == {"a": 1}
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        assert fetch("get", f"http://127.0.0.1:{port}", timeout=0.3) is None
+    said = capsys.readouterr().out
+    assert said.startswith("Not yet: GET / got no answer (ReadTimeout: ") and "timed out" in said
+    assert said.endswith("); the server's log says why, for example server.log_text\n")
