@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 KILLED = {"killed", "timeout"}
+MAX_LISTED = 50  # survivors of a module shown one by one, with their diff
 
 
 def results(mutmut: str = "mutmut") -> dict[str, str]:
@@ -26,7 +27,7 @@ def results(mutmut: str = "mutmut") -> dict[str, str]:
 
 
 def module_of(mutant: str) -> str:
-    return mutant.split(".x_")[0] if ".x_" in mutant else mutant.rsplit(".", 1)[0]
+    return mutant.split(".x_")[0] if ".x_" in mutant else mutant.split(".xǁ")[0]
 
 
 EQUIVALENT = Path("tests/mutation-equivalents.txt")
@@ -53,7 +54,14 @@ def render(found: dict[str, str], mutmut: str = "mutmut") -> str:
                      f"{counts['killed'] / total:.0%} |")
     survivors = sorted(name for name, status in found.items() if status == "survived")
     lines += ["", f"## Surviving mutants ({len(survivors)})", ""]
-    for name in survivors:
+    by_module = collections.Counter(module_of(name) for name in survivors)
+    crowded = {module for module, count in by_module.items() if count > MAX_LISTED}
+    for module in sorted(crowded):
+        per_function = collections.Counter(name.split(".x")[-1].split("__mutmut")[0] for name in survivors
+                                           if module_of(name) == module)
+        lines += [f"`{module}`: {by_module[module]} survivors, too many to list one by one; by function: "
+                  + ", ".join(f"`{fn.strip('_ǁ')}` {n}" for fn, n in per_function.most_common()) + ".", ""]
+    for name in (n for n in survivors if module_of(n) not in crowded):
         diff = subprocess.run([mutmut, "show", name], capture_output=True, text=True).stdout
         changed = [line for line in diff.splitlines()
                    if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))]
