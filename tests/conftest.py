@@ -44,3 +44,15 @@ def browser(chromium_executable: str) -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+class FakeCommand:
+    """Stands in for a run_command() handle in the chapters' helper tests: only its growing
+    ``output`` is read (``from conftest import FakeCommand``)."""
+
+    def __init__(self, *lines: str) -> None:
+        self.lines = list(lines)
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)

@@ -81,7 +81,7 @@ def test_in_memory_app_package_refuses_real_modules_and_dotted_names(tmp_path: P
     assert sys.modules["json"] is real and isinstance(real, types.ModuleType)
 
 
-CHILD = r'''
+CHILD = r"""
 import asyncio, io, os, sys, tempfile, warnings
 from pathlib import Path
 
@@ -172,22 +172,22 @@ async def as_in_a_kernel():
 
 asyncio.run(as_in_a_kernel())
 print("child ok")
-'''
+"""
 
 
-def test_configure_twice_in_one_process_gives_a_fresh_run(tmp_path: Path) -> None:
+def run_child_ok(args: list[str], cwd: Path) -> None:
+    """Run ``python -c <args>`` in a fresh interpreter without the kernel-only variables; it must print ``child ok``."""
     env = {key: value for key, value in os.environ.items() if key not in (ALLOW_ASYNC_UNSAFE, "DJANGO_SETTINGS_MODULE")}
     finished = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(CHILD)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env=env,
+        [sys.executable, "-c", *args], capture_output=True, text=True, timeout=120, cwd=cwd, env=env
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert finished.stdout.strip() == "child ok"
     assert finished.stderr == ""
+
+
+def test_configure_twice_in_one_process_gives_a_fresh_run(tmp_path: Path) -> None:
+    run_child_ok([textwrap.dedent(CHILD)], tmp_path)
 
 
 def test_project_settings_are_the_upper_case_names_read_afresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -239,7 +239,7 @@ PROJECT_FILES = {
     ),
 }
 
-PROJECT_CHILD = r'''
+PROJECT_CHILD = r"""
 import asyncio, os, sys, tempfile
 from pathlib import Path
 
@@ -285,7 +285,7 @@ async def as_in_a_kernel():
 
 asyncio.run(as_in_a_kernel())
 print("child ok")
-'''
+"""
 
 
 def test_load_project_configures_once_and_moves_to_each_new_database(tmp_path: Path) -> None:
@@ -293,15 +293,4 @@ def test_load_project_configures_once_and_moves_to_each_new_database(tmp_path: P
     for name, text in PROJECT_FILES.items():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text(text)
-    env = {key: value for key, value in os.environ.items() if key not in (ALLOW_ASYNC_UNSAFE, "DJANGO_SETTINGS_MODULE")}
-    finished = subprocess.run(
-        [sys.executable, "-c", PROJECT_CHILD, str(project)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    assert finished.stdout.strip() == "child ok"
-    assert finished.stderr == ""
+    run_child_ok([PROJECT_CHILD, str(project)], tmp_path)

@@ -9,22 +9,11 @@ import time
 
 import pytest
 import requests
+from conftest import FakeCommand  # a stand-in for run_command's handle, shared by the helper tests
 from fastapi import FastAPI
 
 from backendlab import serve
 from backendlab.fastapi_support import Burst, burst, log_lines, threads_used, wait_for_line, wait_for_reload
-
-
-class FakeCommand:
-    """Stands in for a run_command() handle: only its growing ``output`` is read."""
-
-    def __init__(self, *lines: str) -> None:
-        self.lines = list(lines)
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
 
 BANNER = ("INFO:     Started server process [10]", "INFO:     Application startup complete.")
 RELOAD = (

@@ -12,6 +12,7 @@ import threading
 import time
 
 import pytest
+from conftest import FakeCommand  # a stand-in for run_command's handle, shared by the helper tests
 
 from backendlab.sanic_support import (
     is_running,
@@ -21,18 +22,6 @@ from backendlab.sanic_support import (
     wait_for_workers,
     ws_exchange,
 )
-
-
-class FakeCommand:
-    """Stands in for a run_command() handle: only its growing ``output`` is read."""
-
-    def __init__(self, *lines: str) -> None:
-        self.lines = list(lines)
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
 
 BANNER = ("Main  2026-01-01 10:00:00 +0000 INFO: Sanic v25.12.1", "Main  ... INFO: mode: production, w/ 2 workers")
 READY = (
