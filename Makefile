@@ -1,23 +1,25 @@
 # Backend Lab: `make book` and `make test` set everything up themselves.
 PYTHON ?= python3
 VENV   := .venv
-BIN    := $(VENV)/bin
+# ENV_BIN: use an environment that is already installed (a hub's image) instead of .venv
+BIN    := $(or $(ENV_BIN),$(VENV)/bin)
 STAMP  := $(VENV)/.installed-stamp
 # Chapter notebooks, in reading order (the book's table of contents is _toc.yml).
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 # -qq: pip prints errors only (this machine's pip.conf makes its warnings very noisy)
 PIP_QUIET := -qq --disable-pip-version-check
 
-.PHONY: help setup sandbox-tools book test lab notebooks course-map exercises grade bench mutate lint lock clean
+.PHONY: help setup sandbox-tools hub-proxy book test lab hub notebooks course-map exercises grade bench mutate lint lock clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book       set up .venv, build the HTML book into _build/html, with the PDF and zip downloads"
 	@echo "make test       set up .venv, run every test (unit, notebooks with nbval, book build)"
 	@echo "make lab        JupyterLab on the course (127.0.0.1 only)"
+	@echo "make hub        (as root) a JupyterHub classroom on this machine: an instructor, two students, nbgrader's exchange"
 	@echo "make notebooks  re-execute every chapter notebook top to bottom and save its outputs"
 	@echo "make course-map write book/course-map.md from the chapters (minutes, exercises, assignments)"
-	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader generate_assignment)"
+	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader generate_assignment; ASSIGNMENTS=\"01-lightweight ...\" for some)"
 	@echo "make grade      autograde submitted/<student>/<assignment>/ (each in a sandbox), grades.csv, feedback"
 	@echo "make bench      run the full benchmark and write the results the benchmark chapter plots"
 	@echo "make mutate     mutation testing of the helper package (mutmut), report in mutation-report.md"
@@ -55,6 +57,19 @@ sandbox-tools:
 	        echo "bubblewrap is missing: grading needs it (Debian/Ubuntu: sudo apt-get install bubblewrap)"; \
 	    fi; }
 
+# JupyterHub's proxy, configurable-http-proxy, from the npm registry (hub/package-lock.json).
+# Without npm it is skipped with a message; only the classroom (make hub, tests/test_classroom.py) needs it.
+HUB_PROXY := hub/node_modules/.bin/configurable-http-proxy
+
+$(HUB_PROXY): hub/package.json hub/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	    cd hub && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.bin/configurable-http-proxy; \
+	else \
+	    echo "npm is missing: the JupyterHub classroom needs Node.js and npm (Debian: apt-get install nodejs npm)"; \
+	fi
+
+hub-proxy: $(HUB_PROXY)
+
 # The repository and JupyterHub links come from the environment (backendlab.book_config):
 # BOOK_REPOSITORY=owner/name (default GITHUB_REPOSITORY, then the origin remote), BOOK_JUPYTERHUB_URL.
 book: $(STAMP) $(LAB_OVERRIDES)
@@ -64,7 +79,7 @@ book: $(STAMP) $(LAB_OVERRIDES)
 	@echo
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 
-test: $(STAMP) $(LAB_OVERRIDES) sandbox-tools
+test: $(STAMP) $(LAB_OVERRIDES) sandbox-tools hub-proxy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # Root only in containers and sandboxes; Jupyter refuses root without --allow-root.
@@ -73,16 +88,21 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=0 --ServerApp.root_dir=. $(ALLOW_ROOT)
 
+# A classroom to try: JupyterHub on 127.0.0.1 with throwaway accounts, removed again on Ctrl+C.
+hub: $(STAMP) $(LAB_OVERRIDES) sandbox-tools hub-proxy
+	$(BIN)/python -m backendlab.classroom
+
 notebooks: $(STAMP)
 	$(BIN)/python -m backendlab.notebook_runner --save $(NOTEBOOKS)
 
 course-map: $(STAMP)
 	$(BIN)/python -m backendlab.course_map book/course-map.md
 
-exercises: $(STAMP)
-	$(BIN)/python -m backendlab.grading generate
+exercises: $(if $(ENV_BIN),,$(STAMP))
+	$(BIN)/python -m backendlab.grading generate $(ASSIGNMENTS)
 
-grade: $(STAMP) sandbox-tools
+# On a hub whose image already has the course's environment: make grade ENV_BIN=/opt/conda/bin
+grade: $(if $(ENV_BIN),,$(STAMP)) sandbox-tools
 	$(BIN)/python -m backendlab.grading grade $(GRADE_FLAGS)
 
 bench: $(STAMP)
@@ -102,4 +122,4 @@ mutate: $(STAMP)
 	$(BIN)/python -m backendlab.mutation_report mutation-report.md
 
 clean:
-	rm -rf $(VENV) _build .pytest_cache test-artifacts mutants src/*.egg-info
+	rm -rf $(VENV) _build .pytest_cache test-artifacts mutants src/*.egg-info hub/node_modules

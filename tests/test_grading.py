@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from grading_corpus import ASSIGNMENT, MAX_SCORE, Case, build, build_idioms
+from grading_corpus import ASSIGNMENT, MAX_SCORE, Case, build, build_idioms, hidden_test_lines
 
 from backendlab import grading
 from backendlab.grading import Course, GradingOptions, Result
@@ -573,15 +573,7 @@ def cell_output(batch: Batch, student: str, cell_id: str, notebook: str = "flask
 
 def hidden_lines(assignment: str, name: str) -> set[str]:
     """The lines of hidden tests of one solution notebook that feedback must not show."""
-    from backendlab.grading.feedback import MIN_HIDDEN_LINE, split_hidden
-
-    notebook = nbformat.read(ROOT / "solutions" / assignment / f"{name}.ipynb", as_version=4)
-    lines, visible = set(), set()
-    for cell in notebook.cells:
-        shown, hidden = split_hidden(cell.source)
-        lines |= {line.strip() for line in hidden if len(line.strip()) >= MIN_HIDDEN_LINE}
-        visible |= {line.strip() for line in shown.splitlines()}
-    return lines - visible
+    return hidden_test_lines(ROOT / "solutions", assignment, name)
 
 
 def feedback_text(path: Path) -> str:

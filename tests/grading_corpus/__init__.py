@@ -363,14 +363,27 @@ def _delete(notebook: nbformat.NotebookNode, grade_id: str) -> None:
     del notebook.cells[_index(notebook, grade_id)]
 
 
-def _solution_sources(solutions: Path, name: str) -> dict[str, str]:
+def _solution_sources(solutions: Path, name: str, assignment: str = ASSIGNMENT) -> dict[str, str]:
     """The instructor's solution cells, as a student who got everything right would write them."""
-    notebook = nbformat.read(solutions / ASSIGNMENT / f"{name}.ipynb", as_version=4)
+    notebook = nbformat.read(solutions / assignment / f"{name}.ipynb", as_version=4)
     return {
         cell.metadata["nbgrader"]["grade_id"]: cell.source
         for cell in notebook.cells
         if cell.metadata.get("nbgrader", {}).get("solution")
     }
+
+
+def hidden_test_lines(solutions: Path, assignment: str, name: str) -> set[str]:
+    """The lines of hidden tests of one solution notebook that feedback must not show."""
+    from backendlab.grading.feedback import MIN_HIDDEN_LINE, split_hidden
+
+    notebook = nbformat.read(solutions / assignment / f"{name}.ipynb", as_version=4)
+    lines, visible = set(), set()
+    for cell in notebook.cells:
+        shown, hidden = split_hidden(cell.source)
+        lines |= {line.strip() for line in hidden if len(line.strip()) >= MIN_HIDDEN_LINE}
+        visible |= {line.strip() for line in shown.splitlines()}
+    return lines - visible
 
 
 def build(course: Path, release: Path, solutions: Path) -> list[Case]:
