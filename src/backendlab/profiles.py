@@ -239,9 +239,7 @@ def _string_pairs(where: str, value: Any, *, known: tuple[str, ...]) -> tuple[tu
     return tuple(value.items())
 
 
-def _parse_profile(
-    key: str, raw: Mapping[str, Any], sections: Mapping[str, str], benchmark_chapter: str
-) -> FrameworkProfile:
+def _parse_profile(key: str, raw: Mapping[str, Any], sections: Mapping[str, str]) -> FrameworkProfile:
     where = f"frameworks.{key}"
     expected = set(_STRINGS + _OPTIONAL_STRINGS + _STRING_LISTS + _BOOLS)
     expected |= {"dependencies", "notes", "shown_in"}
@@ -283,8 +281,7 @@ def _parse_profile(
     for name in _STRING_LISTS:
         values[name] = _string_list(f"{where}.{name}", raw[name])
     values["notes"] = _string_pairs(f"{where}.notes", raw.get("notes", {}), known=FACTS)
-    shown_in = dict(raw.get("shown_in", {}))
-    values["shown_in"] = tuple(sorted(_string_pairs(f"{where}.shown_in", shown_in, known=FACTS)))
+    values["shown_in"] = tuple(sorted(_string_pairs(f"{where}.shown_in", raw.get("shown_in", {}), known=FACTS)))
     return FrameworkProfile(**values)
 
 
@@ -300,8 +297,7 @@ def parse_table(data: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, Fram
     frameworks = data.get("frameworks")
     if not isinstance(frameworks, dict) or not frameworks:
         raise _fail("frameworks", "expected a table of frameworks")
-    benchmark_chapter = data.get("benchmark_chapter", "benchmarks")
-    parsed = [_parse_profile(key, raw, sections, benchmark_chapter) for key, raw in frameworks.items()]
+    parsed = [_parse_profile(key, raw, sections) for key, raw in frameworks.items()]
     section_order = list(sections)
     parsed.sort(key=lambda p: section_order.index(p.section))  # stable: file order kept
     empty = [s for s in sections if not any(p.section == s for p in parsed)]
