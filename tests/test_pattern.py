@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
 # Chapters that follow the pattern, and the chapters whose issues will bring them to it.
-PATTERN_CHAPTERS = ["introduction", "flask", "fastapi", "django", "pyramid", "tornado", "sanic", "bottle", "cherrypy"]
+PATTERN_CHAPTERS = [
+    "introduction", "flask", "fastapi", "django", "pyramid", "tornado", "sanic", "bottle", "cherrypy", "rosetta",
+]
 NOT_YET_CONVERTED = {
     "benchmarks": "issue 16",
     "choosing": "issue 12",
@@ -37,6 +39,12 @@ OWN_COMMANDS = {
     "bottle": r"python3? \S+\.py",
     "cherrypy": r"python3? \S+\.py",
 }
+# Chapters that compare the eight frameworks instead of teaching one. Two rules read differently for them:
+# - no graded assignment: each assignment in exercises/ practises one framework and belongs to that
+#   framework's chapter, so the chapter says so and links the student guide instead of naming one;
+# - no single "own command": they run every framework's production command instead (the registry
+#   backendlab.contract_apps.IMPLEMENTATIONS), each printed by the cell that ran it.
+CROSS_FRAMEWORK = {"rosetta"}
 MAX_CELL_LINES = 30
 TRY_IT = re.compile(r"```\{admonition\} Try it: (?P<title>.+?) \((?P<minutes>\d+) min\)")
 TIME_LINE = re.compile(r"\*\*Time:\*\* (?P<teaching>\d+) min teaching, (?P<exercises>\d+) min exercises")
@@ -165,6 +173,18 @@ def test_the_framework_is_run_with_its_own_command(stem: str) -> None:
         )
 
 
+@pytest.mark.parametrize("stem", sorted(CROSS_FRAMEWORK))
+def test_a_cross_framework_chapter_runs_every_production_command(stem: str) -> None:
+    from backendlab.contract_apps import IMPLEMENTATIONS
+    from backendlab.rosetta import production_command
+
+    runs = [c for c in load(stem).cells if c.cell_type == "code" and "run_command(" in c.source]
+    assert runs and all(c.execution_count for c in runs), f"{stem}: no executed run_command cell"
+    printed = "\n".join(output_text(c) for c in runs)
+    missing = [impl.title for impl in IMPLEMENTATIONS.values() if production_command(impl) not in printed]
+    assert not missing, f"{stem}: the run_command cells' output shows no production command for {missing}"
+
+
 def assignment_for(stem: str) -> str | None:
     matches = sorted((ROOT / "exercises").glob(f"*/{stem}.ipynb"))
     return matches[0].relative_to(ROOT).as_posix() if matches else None
@@ -173,6 +193,10 @@ def assignment_for(stem: str) -> str | None:
 @pytest.mark.parametrize("stem", CHECKED)
 def test_the_chapter_links_its_graded_assignment(stem: str) -> None:
     text = markdown(load(stem))
+    if stem in CROSS_FRAMEWORK:  # see CROSS_FRAMEWORK: no assignment of its own, and it says so
+        assert assignment_for(stem) is None and "```{admonition} Graded assignment" not in text, stem
+        assert "no graded assignment" in text and "student-guide" in text, f"{stem}: say why, link the guide"
+        return
     assignment = assignment_for(stem) or assignment_for("flask")  # the introduction points to the first one
     assert assignment is not None
     assert "```{admonition} Graded assignment" in text, f"{stem}: no Graded assignment box"

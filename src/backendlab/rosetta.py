@@ -1,0 +1,173 @@
+"""The Rosetta chapter's helpers: the eight contract apps side by side.
+
+Everything here reads or runs the real thing: the app modules of :mod:`backendlab.contract_apps`
+(what the book's tabs include), the contract suite ``tests/test_contract.py`` (run with pytest in a
+process of its own), and the production commands of :data:`backendlab.contract_apps.IMPLEMENTATIONS`.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import tokenize
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from backendlab.contract_apps import IMPLEMENTATIONS, Implementation
+
+__all__ = [
+    "SourceFacts",
+    "concurrent_gets",
+    "junit_outcomes",
+    "media_type",
+    "production_command",
+    "pytest_outcomes",
+    "repository_file",
+    "run_contract_suite",
+    "source_facts",
+    "source_path",
+    "table",
+]
+
+# The course's repository root, where tests/ lives (the package is installed from src/ in place).
+REPOSITORY = Path(__file__).resolve().parents[2]
+CONTRACT_TEST_ID = re.compile(r"^test_contract\[(?P<framework>[a-z]+)-(?P<case>[a-z-]+)\]$")
+
+
+def source_path(key: str) -> Path:
+    """The file of framework ``key``'s contract app (the one the book's tab includes)."""
+    return Path(IMPLEMENTATIONS[key].module.__file__)
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What a contract app's source file says about itself."""
+
+    lines: int  # every line of the file
+    code_lines: int  # lines with code: no blank lines, comments or docstrings
+    async_functions: int  # ``async def``
+    sync_functions: int  # ``def``, make_app and helpers included
+
+
+def _docstring_lines(tree: ast.Module) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(
+                first.value.value, str
+            ):
+                lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return lines
+
+
+def source_facts(source: str) -> SourceFacts:
+    """Count lines and function kinds in Python ``source``."""
+    tree = ast.parse(source)
+    layout = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+              tokenize.ENCODING, tokenize.ENDMARKER}
+    with_code = {
+        line
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type not in layout
+        for line in range(token.start[0], token.end[0] + 1)
+    }
+    functions = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    asynchronous = sum(isinstance(node, ast.AsyncFunctionDef) for node in functions)
+    return SourceFacts(
+        lines=len(source.splitlines()),
+        code_lines=len(with_code - _docstring_lines(tree)),
+        async_functions=asynchronous,
+        sync_functions=len(functions) - asynchronous,
+    )
+
+
+def production_command(impl: Implementation) -> str:
+    """The deployer's command of ``impl`` with ``{port}`` for its port and no trailing comment."""
+    command = impl.command.split("  #")[0].strip()
+    return command.replace("--port 8000", "--port {port}")
+
+
+def repository_file(relative: str) -> Path:
+    """A file of the course's repository (tests, chapters), which the installed package does not carry."""
+    path = REPOSITORY / relative
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: part of the course's repository, not of the backendlab package")
+    return path
+
+
+def junit_outcomes(xml_text: str) -> dict[str, str]:
+    """``{test name: "passed" | "failed" | "skipped"}`` from pytest's JUnit XML report."""
+    outcomes = {}
+    for case in ET.fromstring(xml_text).iter("testcase"):
+        kinds = {child.tag for child in case}
+        outcome = "failed" if kinds & {"failure", "error"} else "skipped" if "skipped" in kinds else "passed"
+        outcomes[case.get("name", "")] = outcome
+    return outcomes
+
+
+def pytest_outcomes(test_file: Path, *options: str, timeout: float = 300) -> dict[str, str]:
+    """Run ``test_file`` with pytest in a fresh Python process; each test's outcome by name.
+
+    A process of its own, so the tests' servers, Django's settings and Sanic's app names never
+    meet the caller's. Only the project's pytest options are dropped (nbval, xdist).
+    """
+    with tempfile.TemporaryDirectory(prefix="pytest-outcomes-") as folder:
+        report = Path(folder) / "report.xml"
+        command = [sys.executable, "-m", "pytest", str(test_file), "-q", "-p", "no:cacheprovider",
+                   "-o", "addopts=", f"--junitxml={report}", *options]
+        finished = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, timeout=timeout)
+        if not report.exists():
+            raise RuntimeError(f"pytest wrote no report (exit {finished.returncode}):\n{finished.stdout[-2000:]}")
+        return junit_outcomes(report.read_text())
+
+
+def run_contract_suite(timeout: float = 300) -> dict[tuple[str, str], str]:
+    """Run ``tests/test_contract.py`` (:func:`pytest_outcomes`); ``{(framework, case): outcome}``."""
+    outcomes = {}
+    for name, outcome in pytest_outcomes(repository_file("tests/test_contract.py"), timeout=timeout).items():
+        if match := CONTRACT_TEST_ID.match(name):
+            outcomes[match["framework"], match["case"]] = outcome
+    return outcomes
+
+
+def concurrent_gets(url: str, count: int, timeout: float = 30) -> float:
+    """Send ``count`` GET requests to ``url`` at once (one thread each); seconds until the last answer.
+
+    Every answer must be 200.
+    """
+    def get(_: int) -> int:
+        return requests.get(url, timeout=timeout).status_code
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        statuses = list(pool.map(get, range(count)))
+    elapsed = time.perf_counter() - started
+    if statuses != [200] * count:
+        raise AssertionError(f"GET {url}: statuses {statuses}")
+    return elapsed
+
+
+def media_type(response: requests.Response) -> str:
+    """What an answer says its body is: ``JSON``, ``HTML``, ``text`` or the bare media type."""
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    return {"application/json": "JSON", "text/html": "HTML", "text/plain": "text"}.get(kind, kind or "none")
+
+
+def table(header: list[str], rows: list[list[object]]) -> str:
+    """A plain-text table with columns as wide as their widest cell."""
+    cells = [[str(value) for value in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+             for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)

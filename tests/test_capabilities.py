@@ -1,0 +1,213 @@
+"""The capability matrix's tests: one per cell of backendlab.capabilities.CAPABILITIES that a test can prove.
+
+``test_capability[<capability>-<framework>]`` serves a real app on a real server and checks what a
+client sees: the capability where the cell says it is there, its absence where the cell says
+"not available" and ``shown_by_test``. The committed matrix (``capability-matrix.md``) is checked
+against the outcomes of these same tests, run again in a process of their own.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+
+from backendlab import serving
+from backendlab.capabilities import CAPABILITIES, MATRIX_FILE, NotAvailable, Proven, cell_test_ids, matrix_markdown
+from backendlab.contract_apps import FRAMEWORKS, IMPLEMENTATIONS
+from backendlab.contract_apps._common import HELLO
+
+TIMEOUT = 10
+_sanic_names = itertools.count(1)
+
+
+def get(server: serving.BackgroundServer, path: str) -> requests.Response:
+    return requests.get(server.url + path, timeout=TIMEOUT)
+
+
+def answers_hello(server: serving.BackgroundServer) -> None:
+    response = get(server, "/json")
+    assert response.status_code == 200 and response.json() == {"message": HELLO}
+
+
+# -- WSGI and ASGI: the contract app itself, on a server that is not the framework's ----------------
+
+
+def wsgi(framework: str) -> None:
+    with serving.WSGIServer(IMPLEMENTATIONS[framework].make_app(), name=f"capability-wsgi-{framework}").start() as s:
+        assert s.server_software == "werkzeug"
+        answers_hello(s)
+
+
+def django_asgi_app() -> Any:
+    """The Django contract app's views and URLs behind Django's ASGI handler."""
+    from django.core.handlers.asgi import ASGIHandler
+
+    urlconf = IMPLEMENTATIONS["django"].make_app().urlconf  # configures Django if nothing has
+
+    class Handler(ASGIHandler):
+        async def get_response_async(self, request: Any) -> Any:
+            request.urlconf = urlconf
+            return await super().get_response_async(request)
+
+    return Handler()
+
+
+def asgi(framework: str) -> None:
+    app = django_asgi_app() if framework == "django" else IMPLEMENTATIONS[framework].make_app()
+    with serving.ASGIServer(app, name=f"capability-asgi-{framework}").start() as server:
+        assert server.server_software == "uvicorn"
+        answers_hello(server)
+
+
+# -- routing with typed parameters: /double/<n> answers the type the handler received ------------------
+
+
+def double_app(framework: str) -> Any:
+    """An app whose ``GET /double/<n>`` answers ``{"type": type(n).__name__, "double": n * 2}``."""
+    def answer(n: Any) -> dict:
+        return {"type": type(n).__name__, "double": n * 2}
+
+    if framework == "flask":
+        import flask
+
+        app = flask.Flask(__name__)
+        app.add_url_rule("/double/<int:n>", view_func=answer)
+        return app
+    if framework == "fastapi":
+        import fastapi
+
+        app = fastapi.FastAPI()
+
+        @app.get("/double/{n}")
+        async def double(n: int) -> dict:
+            return answer(n)
+
+        return app
+    if framework == "django":
+        from django.http import JsonResponse
+        from django.urls import path
+
+        from backendlab.contract_apps.django_app import ContractHandler, URLConf, configure
+
+        configure()
+        return ContractHandler(URLConf([path("double/<int:n>", lambda request, n: JsonResponse(answer(n)))]))
+    if framework == "pyramid":
+        from pyramid.config import Configurator
+
+        with Configurator() as config:
+            config.add_route("double", r"/double/{n:\d+}")
+            config.add_view(lambda request: answer(request.matchdict["n"]), route_name="double", renderer="json")
+            return config.make_wsgi_app()
+    if framework == "tornado":
+        import tornado.web
+
+        class Double(tornado.web.RequestHandler):
+            def get(self, n: Any) -> None:
+                self.write(answer(n))
+
+        return tornado.web.Application([(r"/double/(\d+)", Double)])
+    if framework == "sanic":
+        import sanic
+
+        app = sanic.Sanic(f"capability_typed_{next(_sanic_names)}")
+
+        @app.get("/double/<n:int>")
+        async def double(request: Any, n: int) -> Any:
+            return sanic.json(answer(n))
+
+        return app
+    if framework == "bottle":
+        import bottle
+
+        app = bottle.Bottle()
+        app.route("/double/<n:int>", callback=answer)
+        return app
+    if framework == "cherrypy":
+        import cherrypy
+
+        class Root:
+            @cherrypy.expose
+            @cherrypy.tools.json_out()
+            def double(self, n: Any) -> dict:
+                return answer(n)
+
+        return cherrypy.Application(Root(), "", config={"/": {"log.screen": False}})
+    raise ValueError(framework)
+
+
+def typed_path(framework: str) -> None:
+    with serving.serve(double_app(framework), name=f"capability-typed-{framework}") as server:
+        response = get(server, "/double/21")
+        assert response.status_code == 200
+        if isinstance(CAPABILITIES["typed-path"].cells[framework], Proven):
+            assert response.json() == {"type": "int", "double": 42}
+            assert get(server, "/double/abc").status_code in (404, 422)
+        else:  # not available: the handler gets the text, and doubling text repeats it
+            assert response.json() == {"type": "str", "double": "2121"}
+
+
+CHECKS: dict[str, Callable[[str], None]] = {"wsgi": wsgi, "asgi": asgi, "typed-path": typed_path}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def django_settings_restored() -> Any:
+    """Put Django's settings back to unconfigured if this module configured them (see test_contract)."""
+    from django.conf import settings
+
+    was_configured = settings.configured
+    yield
+    if not was_configured and settings.configured:
+        from django.urls import clear_url_caches
+        from django.utils.functional import empty
+
+        settings._wrapped = empty
+        clear_url_caches()
+
+
+@pytest.mark.parametrize("cell", cell_test_ids())
+def test_capability(cell: str) -> None:
+    capability, framework = next(
+        (key, framework) for key in CAPABILITIES for framework in FRAMEWORKS if cell == f"{key}-{framework}"
+    )
+    CHECKS[capability](framework)
+
+
+# -- the registry and the committed matrix --------------------------------------------------------
+
+
+def test_every_cell_is_a_test_or_not_available_with_reason_and_source() -> None:
+    for capability in CAPABILITIES.values():
+        assert list(capability.cells) == FRAMEWORKS, capability.key
+        assert capability.key in CHECKS, f"{capability.key}: no test"
+        for framework, cell in capability.cells.items():
+            if isinstance(cell, Proven):
+                assert cell.how == "built in" or cell.how.startswith("add-on: "), (capability.key, framework)
+                assert cell.detail, (capability.key, framework)
+            else:
+                assert isinstance(cell, NotAvailable)
+                assert len(cell.reason.split()) >= 5 and len(cell.source.split()) >= 2, (capability.key, framework)
+
+
+def test_add_ons_are_pinned_in_requirements() -> None:
+    from backendlab.rosetta import repository_file
+
+    pinned = {line.split("==")[0].lower() for line in repository_file("requirements.txt").read_text().splitlines()}
+    for capability in CAPABILITIES.values():
+        for cell in capability.cells.values():
+            if isinstance(cell, Proven) and cell.how.startswith("add-on: "):
+                assert cell.how.removeprefix("add-on: ").lower() in pinned, cell.how
+
+
+@pytest.mark.slow
+def test_committed_matrix_is_what_the_tests_produce() -> None:
+    from backendlab.capabilities import run_tests
+
+    outcomes = run_tests()
+    assert sorted(outcomes) == sorted(cell_test_ids()), "a cell's test did not run"
+    assert MATRIX_FILE.read_text() == matrix_markdown(outcomes), (
+        "the committed matrix is out of date: run `.venv/bin/python -m backendlab.capabilities`"
+    )
