@@ -62,7 +62,8 @@ ASSIGNMENT = "01-lightweight"
 BROWSER_ASSIGNMENT = "04-specialized"
 ARTIFACTS = ROOT / "_build" / "test-artifacts" / "classroom"  # screenshots, never in the work tree
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("classroom")]
+# The whole loop runs in the set-up of the first test (about 1 to 3 min here, more on a loaded machine).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("classroom"), pytest.mark.timeout(1500)]
 
 # What each student hands in, and the score (out of 20) the grader must give it.
 EXPECTED = {
