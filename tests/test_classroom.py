@@ -287,6 +287,15 @@ def test_a_student_cannot_see_other_submissions_in_the_exchange(loop: Loop) -> N
     assert listing.returncode != 0 and "Permission denied" in listing.stderr, listing
     mine = nbgrader(room, room.student(1), "list", "--inbound", "--course", COURSE_ID)
     assert room.student(2).name not in mine and room.student(3).name not in mine, mine
+    # Nor list the released feedback, nor change what the instructor released.
+    feedback = room.run_as(room.student(1), ["ls", str(room.folder / "exchange" / COURSE_ID / "feedback")], check=False)
+    assert feedback.returncode != 0 and "Permission denied" in feedback.stderr, feedback
+    released = room.folder / "exchange" / COURSE_ID / "outbound" / ASSIGNMENT / "flask.ipynb"
+    before = released.read_bytes()
+    for command in (["sh", "-c", f"echo tampered > '{released}'"], ["rm", "-f", str(released)]):
+        attempt = room.run_as(room.student(1), command, check=False)
+        assert attempt.returncode != 0 and "Permission denied" in attempt.stderr, attempt
+    assert released.read_bytes() == before
 
 
 def test_a_student_cannot_use_the_hub_api_as_an_admin(loop: Loop) -> None:
