@@ -38,6 +38,7 @@ class Proven:
 
     how: str  # "built in" or "add-on: <distribution in requirements.txt>"
     detail: str  # what the test uses
+    answer: str = ""  # for capabilities whose answer differs: what the client gets, checked by the test
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,14 @@ class Capability:
 
 
 BUILT_IN = "built in"
+
+def _no_openapi(add_on: str | None, package: str, version: str) -> NotAvailable:
+    """The package generates no OpenAPI document (checked by searching its installed files)."""
+    without = f"not available without {add_on}, not pinned here" if add_on else "no add-on for it is pinned here"
+    searched = f"`{package}` never mentions" if package.endswith(".py") else f"no module of `{package}` mentions"
+    return NotAvailable(f"{without}: the package generates no OpenAPI document",
+                        f"{searched} OpenAPI or Swagger (the installed package, {version})")
+
 
 CAPABILITIES: dict[str, Capability] = {
     capability.key: capability
@@ -127,7 +136,8 @@ CAPABILITIES: dict[str, Capability] = {
                 "django": Proven(BUILT_IN, "the `<int:n>` path converter"),
                 "pyramid": NotAvailable(
                     "a pattern such as `{n:\\d+}` restricts what matches, but the matchdict holds strings: "
-                    "the view converts",
+                    "the view converts (or a custom route predicate the app writes, as in the 'Custom Route "
+                    "Predicates' section of Pyramid's URL dispatch docs)",
                     "`pyramid/urldispatch.py`, the `matcher` made by `_compile_route` (Pyramid 2.1)",
                     shown_by_test=True),
                 "tornado": NotAvailable(
@@ -142,6 +152,158 @@ CAPABILITIES: dict[str, Capability] = {
                     "`cherrypy/_cpdispatch.py`, `Dispatcher.__call__` (`LateParamPageHandler(func, *vpath)`) "
                     "(CherryPy 18.10)",
                     shown_by_test=True),
+            },
+        ),
+        Capability(
+            "json-errors", "Malformed JSON body answered 4xx",
+            "`POST /echo` with the malformed body `{\"name\": ` (`Content-Type: application/json`) reaches a "
+            "handler that reads it with the framework's JSON accessor, and the framework answers a client error "
+            "(`4xx`, status and content type in the cell) instead of a `500`; a valid body is echoed back",
+            {
+                "flask": Proven(BUILT_IN, "`request.get_json()`, whose `on_json_loading_failed` raises "
+                                "`BadRequest` (`flask/wrappers.py`)", answer="400 HTML"),
+                "fastapi": Proven(BUILT_IN, "a `body: dict = Body()` parameter, validated by pydantic before "
+                                  "the handler runs", answer="422 JSON"),
+                "django": NotAvailable(
+                    "no JSON accessor: `request.POST` parses only form bodies, so the view calls `json.loads` "
+                    "on `request.body` and its `JSONDecodeError` becomes a `500`",
+                    "`django/http/request.py`, `HttpRequest._load_post_and_files` (line 431: `multipart/form-data` "
+                    "and `application/x-www-form-urlencoded` only) (Django 5.2)",
+                    shown_by_test=True),
+                "pyramid": NotAvailable(
+                    "`request.json_body` is WebOb's bare `json.loads(self.body.decode(self.charset))`: its "
+                    "`JSONDecodeError` reaches Pyramid as an unhandled exception, a `500`",
+                    "`webob/request.py`, `BaseRequest._json_body__get` (line 718) (WebOb 1.8)",
+                    shown_by_test=True),
+                "tornado": NotAvailable(
+                    "no JSON accessor: Tornado decodes only form and multipart bodies into arguments, so the "
+                    "handler calls `json.loads` on `self.request.body` and its error becomes a `500`",
+                    "`tornado/httputil.py`, `parse_body_arguments` (line 1033) (Tornado 6.6)",
+                    shown_by_test=True),
+                "sanic": Proven(BUILT_IN, "`request.json`, whose `load_json` raises `BadRequest` "
+                                "(`sanic/request/types.py`)", answer="400 JSON"),
+                "bottle": Proven(BUILT_IN, "`request.json`, which raises `HTTPError(400, 'Invalid JSON')` "
+                                 "(`bottle.py`)", answer="400 HTML"),
+                "cherrypy": Proven(BUILT_IN, "the `json_in` tool, whose `json_processor` raises "
+                                   "`HTTPError(400, 'Invalid JSON document')` (`cherrypy/lib/jsontools.py`)",
+                                   answer="400 HTML"),
+            },
+        ),
+        Capability(
+            "templates", "Templates with autoescape",
+            "`GET /hello?name=<script>x</script>` renders a template file with the engine's default settings; "
+            "the client gets `text/html` with `&lt;script&gt;`, never the tag itself",
+            {
+                "flask": Proven(BUILT_IN, "`render_template` (Jinja2, a dependency of Flask)"),
+                "fastapi": Proven("add-on: jinja2", "`fastapi.templating.Jinja2Templates` (Starlette's), which "
+                                  "needs Jinja2 installed"),
+                "django": Proven(BUILT_IN, "the Django template language (`django.template.Engine`)"),
+                "pyramid": Proven("add-on: pyramid-jinja2", "`config.include('pyramid_jinja2')` and a `.html` "
+                                  "renderer"),
+                "tornado": Proven(BUILT_IN, "`RequestHandler.render` (`tornado.template`)"),
+                "sanic": NotAvailable(
+                    "not available without sanic-ext, not pinned here: Sanic itself has no template engine; its "
+                    "docs put templating in Sanic Extensions (`@app.ext.template`, with Jinja2)",
+                    "https://sanic.dev/en/plugins/sanic-ext/templating/jinja.html; no module of `sanic/` mentions "
+                    "Jinja or renders templates (Sanic 25.12)"),
+                "bottle": Proven(BUILT_IN, "`bottle.template` (SimpleTemplate, `{{name}}` escapes)"),
+                "cherrypy": NotAvailable(
+                    "CherryPy ships no template engine; its docs show wiring one in (such as Jinja2) with a tool "
+                    "or plugin the application writes",
+                    "`cherrypy/_cptools.py`, `HandlerWrapperTool` docstring (line 215: a hand-written "
+                    "`tools.jinja`) and https://docs.cherrypy.dev/en/latest/advanced.html#html-templating-support "
+                    "(CherryPy 18.10)"),
+            },
+        ),
+        Capability(
+            "static-files", "Static files",
+            "`GET /static/hello.txt` serves a file of a directory as `text/plain`, a missing file is a `404`, "
+            "and `GET /static/..%2fsecret.txt` never serves the file beside the directory",
+            {
+                "flask": Proven(BUILT_IN, "the app's `static_folder`"),
+                "fastapi": Proven(BUILT_IN, "`fastapi.staticfiles.StaticFiles` mounted at `/static`"),
+                "django": Proven(BUILT_IN, "`django.views.static.serve`, which its docstring says is for "
+                                 "development, not production (production: `collectstatic` and a web server)"),
+                "pyramid": Proven(BUILT_IN, "`config.add_static_view`"),
+                "tornado": Proven(BUILT_IN, "the Application's `static_path` (`StaticFileHandler`)"),
+                "sanic": Proven(BUILT_IN, "`app.static`"),
+                "bottle": Proven(BUILT_IN, "`bottle.static_file` in a route"),
+                "cherrypy": Proven(BUILT_IN, "the `staticdir` tool"),
+            },
+        ),
+        Capability(
+            "sessions", "Sessions",
+            "`GET /visits` counts a client's visits in a session object: one client (keeping its cookies) "
+            "gets 1, 2, 3; a new client gets 1; a client sending a session cookie the server did not issue "
+            "gets 1",
+            {
+                "flask": Proven(BUILT_IN, "`flask.session` (a signed cookie)"),
+                "fastapi": Proven("add-on: itsdangerous", "Starlette's `SessionMiddleware` (a signed cookie), "
+                                  "which needs itsdangerous"),
+                "django": Proven(BUILT_IN, "`django.contrib.sessions`' middleware with its signed-cookie store"),
+                "pyramid": Proven(BUILT_IN, "`SignedCookieSessionFactory`"),
+                "tornado": NotAvailable(
+                    "no session object: Tornado signs single cookies (`set_signed_cookie`, `get_signed_cookie`) "
+                    "and leaves keeping session state to the application",
+                    "`tornado/web.py`, `RequestHandler.set_signed_cookie` (line 811); no module of `tornado/` "
+                    "defines a session (Tornado 6.6)"),
+                "sanic": NotAvailable(
+                    "not available without sanic-session (or Sanic-CookieSession), not pinned here: Sanic has "
+                    "cookies (`sanic/cookies/`) but no session object",
+                    "https://pypi.org/project/sanic-session/; no module of `sanic/` defines an HTTP session "
+                    "(the one `Session*` class, `SessionTicketStore` in `sanic/http/http3.py`, keeps TLS "
+                    "tickets) (Sanic 25.12)"),
+                "bottle": NotAvailable(
+                    "not available without Beaker (its `SessionMiddleware`, e.g. through bottle-beaker), not "
+                    "pinned here: Bottle has signed single cookies (`response.set_cookie(..., secret=...)`), no "
+                    "session object",
+                    "`bottle.py`, `BaseResponse.set_cookie` (line 1816) and https://pypi.org/project/bottle-beaker/ "
+                    "(Bottle 0.13.4)"),
+                "cherrypy": Proven(BUILT_IN, "the `sessions` tool (RAM storage; `clean_freq: 0`, so no cleanup "
+                                   "thread outlives the app)"),
+            },
+        ),
+        Capability(
+            "hooks", "Middleware and hooks",
+            "one hook, registered once, runs around two routes (`GET /hello`, `GET /bye`): it adds `X-Hook: ran` "
+            "to their responses, and answers a request carrying `X-Block` with `403 blocked` itself, so the "
+            "route's handler never answers",
+            {
+                "flask": Proven(BUILT_IN, "`@app.before_request` (a non-`None` return is the response) and "
+                                "`@app.after_request`"),
+                "fastapi": Proven(BUILT_IN, "`@app.middleware(\"http\")` (Starlette's `BaseHTTPMiddleware`)"),
+                "django": Proven(BUILT_IN, "a middleware factory in `MIDDLEWARE`"),
+                "pyramid": Proven(BUILT_IN, "a tween (`config.add_tween`)"),
+                "tornado": Proven(BUILT_IN, "no app-wide middleware: a base `RequestHandler` whose `prepare()` "
+                                  "(finishing there skips the method) and `set_default_headers()` run for every "
+                                  "handler derived from it"),
+                "sanic": Proven(BUILT_IN, "`@app.on_request` (a returned response skips the handler) and "
+                                "`@app.on_response`"),
+                "bottle": Proven(BUILT_IN, "`@app.hook('before_request')` (raising `HTTPResponse`) and "
+                                 "`@app.hook('after_request')`"),
+                "cherrypy": Proven(BUILT_IN, "the `hooks` config namespace: `hooks.before_handler` (setting "
+                                   "`request.handler = None` skips the page handler) and `hooks.before_finalize`"),
+            },
+        ),
+        Capability(
+            "openapi", "OpenAPI",
+            "the app serves an OpenAPI document generated from its routes: `GET /openapi.json` describes "
+            "`GET /double/{n}` with an `integer` path parameter, and `GET /docs` serves an HTML page",
+            {
+                "flask": _no_openapi("an add-on such as flask-smorest or apispec", "flask/", "Flask 3.1"),
+                "fastapi": Proven(BUILT_IN, "`/openapi.json` and `/docs`, generated from the route and its "
+                                  "annotations"),
+                "django": _no_openapi("an add-on such as django-ninja or drf-spectacular", "django/", "Django 5.2"),
+                "pyramid": _no_openapi("an add-on such as pyramid_openapi3 (which checks views against an OpenAPI "
+                                       "document you write)", "pyramid/", "Pyramid 2.1"),
+                "tornado": _no_openapi(None, "tornado/", "Tornado 6.6"),
+                "sanic": NotAvailable(
+                    "not available without sanic-ext, not pinned here: Sanic's docs put the generated OpenAPI "
+                    "document in Sanic Extensions",
+                    "https://sanic.dev/en/plugins/sanic-ext/openapi/basics.html; no module of `sanic/` mentions "
+                    "OpenAPI or Swagger (Sanic 25.12)"),
+                "bottle": _no_openapi(None, "bottle.py", "Bottle 0.13.4"),
+                "cherrypy": _no_openapi(None, "cherrypy/", "CherryPy 18.10"),
             },
         ),
     ]
@@ -169,7 +331,8 @@ def _cell_text(capability: Capability, framework: str, outcomes: dict[str, str],
     cell = capability.cells[framework]
     outcome = outcomes.get(capability.test_id(framework), "not run")
     if isinstance(cell, Proven):
-        return f"✓ {cell.how}" if outcome == "passed" else f"✗ {cell.how}: test {outcome}"
+        answer = f": {cell.answer}" if cell.answer else ""
+        return f"✓ {cell.how}{answer}" if outcome == "passed" else f"✗ {cell.how}: test {outcome}"
     shown = "" if not cell.shown_by_test else " (shown)" if outcome == "passed" else f" (test {outcome})"
     return f"not available [{note}]{shown}"
 

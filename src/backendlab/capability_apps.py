@@ -1,0 +1,518 @@
+"""Small apps, one per framework and capability, that tests/test_capabilities.py serves and probes.
+
+Each ``*_app(framework, ...)`` returns a fresh app object that :func:`backendlab.serving.serve`
+can serve. Each is written the framework's own way (or with the add-on the capability matrix
+names); where a framework lacks the capability, the app shows what a handler gets instead.
+"""
+
+import itertools
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+__all__ = ["json_echo_app", "static_app", "template_app"]
+
+_sanic_names = itertools.count(1)
+
+
+def sanic_app(purpose: str) -> Any:
+    """A new Sanic app: app names are global in a process, so each gets a fresh one."""
+    import sanic
+
+    return sanic.Sanic(f"capability_{purpose}_{next(_sanic_names)}")
+
+
+def cherrypy_app(root: object, config: dict[str, dict[str, Any]] | None = None) -> Any:
+    """A ``cherrypy.Application`` without CherryPy's engine (served by cheroot directly)."""
+    import cherrypy
+
+    return cherrypy.Application(root, "", config={"/": {"log.screen": False}, **(config or {})})
+
+
+# -- JSON bodies: POST /echo answers {"received": <the decoded body>} ------------------------------
+
+
+def json_echo_app(framework: str) -> Any:
+    """``POST /echo`` decodes the JSON body with the framework's own accessor and answers it back.
+
+    Django and Tornado have no JSON accessor: their handlers call ``json.loads`` on the raw body.
+    """
+    if framework == "flask":
+        import flask
+
+        app = flask.Flask(__name__)
+
+        @app.post("/echo")
+        def echo() -> dict:
+            return {"received": flask.request.get_json()}
+
+        return app
+    if framework == "fastapi":
+        import fastapi
+
+        app = fastapi.FastAPI()
+
+        @app.post("/echo")
+        async def echo(body: Annotated[dict, fastapi.Body()]) -> dict:
+            return {"received": body}
+
+        return app
+    if framework == "django":
+        from django.http import JsonResponse
+        from django.urls import path
+        from django.views.decorators.csrf import csrf_exempt
+
+        from backendlab.contract_apps.django_app import ContractHandler, URLConf, configure
+
+        configure()
+        view = csrf_exempt(lambda request: JsonResponse({"received": json.loads(request.body)}))
+        return ContractHandler(URLConf([path("echo", view)]))
+    if framework == "pyramid":
+        from pyramid.config import Configurator
+
+        with Configurator() as config:
+            config.add_route("echo", "/echo", request_method="POST")
+            config.add_view(lambda request: {"received": request.json_body}, route_name="echo", renderer="json")
+            return config.make_wsgi_app()
+    if framework == "tornado":
+        import tornado.web
+
+        class Echo(tornado.web.RequestHandler):
+            def post(self) -> None:
+                self.write({"received": json.loads(self.request.body)})
+
+        return tornado.web.Application([(r"/echo", Echo)], log_function=lambda handler: None)
+    if framework == "sanic":
+        import sanic
+
+        app = sanic_app("json")
+
+        @app.post("/echo")
+        async def echo(request: Any) -> Any:
+            return sanic.json({"received": request.json})
+
+        return app
+    if framework == "bottle":
+        import bottle
+
+        app = bottle.Bottle()
+        app.post("/echo", callback=lambda: {"received": bottle.request.json})
+        return app
+    if framework == "cherrypy":
+        import cherrypy
+
+        class Root:
+            @cherrypy.expose
+            @cherrypy.tools.json_in()
+            @cherrypy.tools.json_out()
+            def echo(self) -> dict:
+                return {"received": cherrypy.request.json}
+
+        return cherrypy_app(Root())
+    raise ValueError(framework)
+
+
+# -- templates: GET /hello?name=... renders page.html (or page.tpl) from ``directory`` -----------------
+
+TEMPLATE_FILES = {  # file name and source: a paragraph with the ``name`` variable, each engine's syntax
+    "jinja2": ("page.html", "<p>Hello, {{ name }}!</p>\n"),
+    "django": ("page.html", "<p>Hello, {{ name }}!</p>\n"),
+    "tornado": ("page.html", "<p>Hello, {{ name }}!</p>\n"),
+    "bottle": ("page.tpl", "<p>Hello, {{name}}!</p>\n"),
+}
+TEMPLATE_ENGINE = {
+    "flask": "jinja2", "fastapi": "jinja2", "django": "django", "pyramid": "jinja2",
+    "tornado": "tornado", "bottle": "bottle",
+}
+
+
+def write_template(framework: str, directory: Path) -> None:
+    """Write the template that :func:`template_app` renders for ``framework`` into ``directory``."""
+    file_name, source = TEMPLATE_FILES[TEMPLATE_ENGINE[framework]]
+    (directory / file_name).write_text(source)
+
+
+def template_app(framework: str, directory: Path) -> Any:
+    """``GET /hello?name=...`` renders the template in ``directory`` with the query's ``name``.
+
+    Each uses its framework's template engine (or integration) with its default settings.
+    """
+    if framework == "flask":
+        import flask
+
+        app = flask.Flask(__name__, template_folder=str(directory))
+        app.add_url_rule("/hello", view_func=lambda: flask.render_template(
+            "page.html", name=flask.request.args["name"]))
+        return app
+    if framework == "fastapi":
+        import fastapi
+        from fastapi.templating import Jinja2Templates
+
+        app = fastapi.FastAPI()
+        templates = Jinja2Templates(directory=directory)
+
+        @app.get("/hello")
+        async def hello(request: fastapi.Request, name: str) -> Any:
+            return templates.TemplateResponse(request, "page.html", {"name": name})
+
+        return app
+    if framework == "django":
+        from django.http import HttpResponse
+        from django.template import Context, Engine
+        from django.urls import path
+
+        from backendlab.contract_apps.django_app import ContractHandler, URLConf, configure
+
+        configure()
+        engine = Engine(dirs=[str(directory)])
+
+        def hello(request: Any) -> HttpResponse:
+            return HttpResponse(engine.get_template("page.html").render(Context({"name": request.GET["name"]})))
+
+        return ContractHandler(URLConf([path("hello", hello)]))
+    if framework == "pyramid":
+        from pyramid.config import Configurator
+
+        with Configurator() as config:
+            config.include("pyramid_jinja2")
+            config.add_jinja2_renderer(".html")
+            config.add_jinja2_search_path(str(directory), name=".html")
+            config.add_route("hello", "/hello")
+            config.add_view(lambda request: {"name": request.GET["name"]}, route_name="hello",
+                            renderer="page.html")
+            return config.make_wsgi_app()
+    if framework == "tornado":
+        import tornado.web
+
+        class Hello(tornado.web.RequestHandler):
+            def get(self) -> None:
+                self.render("page.html", name=self.get_query_argument("name"))
+
+        return tornado.web.Application([(r"/hello", Hello)], template_path=str(directory),
+                                       log_function=lambda handler: None)
+    if framework == "bottle":
+        import bottle
+
+        app = bottle.Bottle()
+        app.route("/hello", callback=lambda: bottle.template(
+            "page", template_lookup=[str(directory)], name=bottle.request.query.name))
+        return app
+    raise ValueError(framework)
+
+
+# -- static files: GET /static/<file> serves the files of ``directory`` --------------------------------
+
+
+def static_app(framework: str, directory: Path) -> Any:
+    """Serve the files of ``directory`` under ``/static/`` with the framework's own tool."""
+    if framework == "flask":
+        import flask
+
+        return flask.Flask(__name__, static_folder=str(directory), static_url_path="/static")
+    if framework == "fastapi":
+        import fastapi
+        from fastapi.staticfiles import StaticFiles
+
+        app = fastapi.FastAPI()
+        app.mount("/static", StaticFiles(directory=directory))
+        return app
+    if framework == "django":
+        from django.urls import re_path
+        from django.views.static import serve
+
+        from backendlab.contract_apps.django_app import ContractHandler, URLConf, configure
+
+        configure()
+        return ContractHandler(URLConf([re_path(r"^static/(?P<path>.*)$", serve, {"document_root": directory})]))
+    if framework == "pyramid":
+        from pyramid.config import Configurator
+
+        with Configurator() as config:
+            config.add_static_view("static", str(directory))
+            return config.make_wsgi_app()
+    if framework == "tornado":
+        import tornado.web
+
+        return tornado.web.Application([], static_path=str(directory), log_function=lambda handler: None)
+    if framework == "sanic":
+        app = sanic_app("static")
+        app.static("/static", directory)
+        return app
+    if framework == "bottle":
+        import bottle
+
+        app = bottle.Bottle()
+        app.route("/static/<name:path>", callback=lambda name: bottle.static_file(name, root=str(directory)))
+        return app
+    if framework == "cherrypy":
+        import cherrypy
+
+        class Root:
+            @cherrypy.expose
+            def index(self) -> str:
+                return "static files are under /static/"
+
+        return cherrypy_app(Root(), {"/static": {"tools.staticdir.on": True, "tools.staticdir.dir": str(directory)}})
+    raise ValueError(framework)
+
+
+# -- sessions: GET /visits counts this client's visits in its session ----------------------------------
+
+SECRET = "backendlab-capability-sessions"  # signing key of the cookie-backed sessions below
+
+
+def session_app(framework: str) -> Any:
+    """``GET /visits`` adds one to ``visits`` in the client's session and answers the new count."""
+    if framework == "flask":
+        import flask
+
+        app = flask.Flask(__name__)
+        app.secret_key = SECRET
+
+        @app.get("/visits")
+        def visits() -> str:
+            flask.session["visits"] = flask.session.get("visits", 0) + 1
+            return str(flask.session["visits"])
+
+        return app
+    if framework == "fastapi":
+        import fastapi
+        from fastapi.responses import PlainTextResponse
+        from starlette.middleware.sessions import SessionMiddleware
+
+        app = fastapi.FastAPI()
+        app.add_middleware(SessionMiddleware, secret_key=SECRET)
+
+        @app.get("/visits", response_class=PlainTextResponse)
+        async def visits(request: fastapi.Request) -> str:
+            request.session["visits"] = request.session.get("visits", 0) + 1
+            return str(request.session["visits"])
+
+        return app
+    if framework == "django":
+        from django.contrib.sessions.backends import signed_cookies
+        from django.contrib.sessions.middleware import SessionMiddleware
+        from django.http import HttpResponse
+        from django.urls import path
+        from django.utils.decorators import decorator_from_middleware
+
+        from backendlab.contract_apps.django_app import ContractHandler, URLConf, configure
+
+        configure()
+
+        class SignedCookieSessions(SessionMiddleware):
+            """Django's session middleware with its signed-cookie store (settings here are shared)."""
+
+            def __init__(self, get_response: Any) -> None:
+                super().__init__(get_response)
+                self.SessionStore = signed_cookies.SessionStore
+
+        @decorator_from_middleware(SignedCookieSessions)
+        def visits(request: Any) -> HttpResponse:
+            request.session["visits"] = request.session.get("visits", 0) + 1
+            return HttpResponse(str(request.session["visits"]), content_type="text/plain")
+
+        return ContractHandler(URLConf([path("visits", visits)]))
+    if framework == "pyramid":
+        from pyramid.config import Configurator
+        from pyramid.response import Response
+        from pyramid.session import SignedCookieSessionFactory
+
+        def visits(request: Any) -> Response:
+            request.session["visits"] = request.session.get("visits", 0) + 1
+            return Response(str(request.session["visits"]), content_type="text/plain")
+
+        with Configurator(session_factory=SignedCookieSessionFactory(SECRET)) as config:
+            config.add_route("visits", "/visits")
+            config.add_view(visits, route_name="visits")
+            return config.make_wsgi_app()
+    if framework == "cherrypy":
+        import cherrypy
+
+        class Root:
+            @cherrypy.expose
+            def visits(self) -> str:
+                cherrypy.session["visits"] = cherrypy.session.get("visits", 0) + 1
+                return str(cherrypy.session["visits"])
+
+        # RAM sessions; clean_freq 0: no cleanup thread (only CherryPy's engine would stop it)
+        return cherrypy_app(Root(), {"/": {"log.screen": False, "tools.sessions.on": True,
+                                           "tools.sessions.clean_freq": 0}})
+    raise ValueError(framework)
+
+
+# -- middleware and hooks: code around every request, outside the handlers ------------------------------
+
+HOOK_HEADER = "X-Hook"  # the hook adds this header (value "ran") to the routes' responses
+BLOCK_HEADER = "X-Block"  # a request with this header is answered 403 "blocked" by the hook itself
+
+
+def hook_app(framework: str) -> Any:
+    """Two routes, ``GET /hello`` and ``GET /bye``, answer their names; one app-level hook adds
+    ``X-Hook: ran`` to their responses and answers ``403 blocked`` itself to requests with ``X-Block``."""
+    if framework == "flask":
+        import flask
+
+        app = flask.Flask(__name__)
+        app.add_url_rule("/hello", "hello", lambda: "hello")
+        app.add_url_rule("/bye", "bye", lambda: "bye")
+
+        @app.before_request
+        def block() -> Any:
+            return ("blocked", 403) if BLOCK_HEADER in flask.request.headers else None
+
+        @app.after_request
+        def mark(response: Any) -> Any:
+            response.headers[HOOK_HEADER] = "ran"
+            return response
+
+        return app
+    if framework == "fastapi":
+        import fastapi
+        from fastapi.responses import PlainTextResponse
+
+        app = fastapi.FastAPI()
+        app.get("/hello", response_class=PlainTextResponse)(lambda: "hello")
+        app.get("/bye", response_class=PlainTextResponse)(lambda: "bye")
+
+        @app.middleware("http")
+        async def hook(request: fastapi.Request, call_next: Any) -> Any:
+            if BLOCK_HEADER in request.headers:
+                return PlainTextResponse("blocked", status_code=403)
+            response = await call_next(request)
+            response.headers[HOOK_HEADER] = "ran"
+            return response
+
+        return app
+    if framework == "django":
+        from django.conf import settings
+        from django.http import HttpResponse
+        from django.test.utils import override_settings
+        from django.urls import path
+
+        from backendlab.contract_apps.django_app import ContractHandler, URLConf, configure
+
+        configure()
+        patterns = [path("hello", lambda request: HttpResponse("hello")),
+                    path("bye", lambda request: HttpResponse("bye"))]
+        # the handler reads MIDDLEWARE once, when it is made: add this hook for this handler only
+        with override_settings(MIDDLEWARE=[*settings.MIDDLEWARE, f"{__name__}.django_hook"]):
+            return ContractHandler(URLConf(patterns))
+    if framework == "pyramid":
+        from pyramid.config import Configurator
+        from pyramid.response import Response
+
+        with Configurator() as config:
+            config.add_tween(f"{__name__}.pyramid_hook")
+            for name in ("hello", "bye"):
+                config.add_route(name, f"/{name}")
+                config.add_view(lambda request, name=name: Response(name), route_name=name)
+            return config.make_wsgi_app()
+    if framework == "tornado":
+        import tornado.web
+
+        class Hooked(tornado.web.RequestHandler):
+            """Tornado has no app-wide middleware: handlers derive from a base class with hooks."""
+
+            def set_default_headers(self) -> None:
+                self.set_header(HOOK_HEADER, "ran")
+
+            def prepare(self) -> None:
+                if BLOCK_HEADER in self.request.headers:
+                    self.set_status(403)
+                    self.finish("blocked")
+
+        class Hello(Hooked):
+            def get(self) -> None:
+                self.write("hello")
+
+        class Bye(Hooked):
+            def get(self) -> None:
+                self.write("bye")
+
+        return tornado.web.Application([(r"/hello", Hello), (r"/bye", Bye)], log_function=lambda handler: None)
+    if framework == "sanic":
+        import sanic
+
+        app = sanic_app("hooks")
+        app.get("/hello", name="hello")(lambda request: sanic.text("hello"))
+        app.get("/bye", name="bye")(lambda request: sanic.text("bye"))
+
+        @app.on_request
+        async def block(request: Any) -> Any:
+            return sanic.text("blocked", status=403) if BLOCK_HEADER in request.headers else None
+
+        @app.on_response
+        async def mark(request: Any, response: Any) -> None:
+            response.headers[HOOK_HEADER] = "ran"
+
+        return app
+    if framework == "bottle":
+        import bottle
+
+        app = bottle.Bottle()
+        app.route("/hello", callback=lambda: "hello")
+        app.route("/bye", callback=lambda: "bye")
+
+        @app.hook("before_request")
+        def block() -> None:
+            if BLOCK_HEADER in bottle.request.headers:
+                raise bottle.HTTPResponse("blocked", status=403)
+
+        @app.hook("after_request")
+        def mark() -> None:
+            bottle.response.set_header(HOOK_HEADER, "ran")
+
+        return app
+    if framework == "cherrypy":
+        import cherrypy
+
+        def block() -> None:
+            if BLOCK_HEADER in cherrypy.request.headers:
+                cherrypy.request.handler = None  # the page handler does not run
+                cherrypy.response.status = 403
+                cherrypy.response.body = [b"blocked"]
+
+        def mark() -> None:
+            cherrypy.response.headers[HOOK_HEADER] = "ran"
+
+        class Root:
+            @cherrypy.expose
+            def hello(self) -> str:
+                return "hello"
+
+            @cherrypy.expose
+            def bye(self) -> str:
+                return "bye"
+
+        return cherrypy_app(Root(), {"/": {"log.screen": False, "hooks.before_handler": block,
+                                           "hooks.before_finalize": mark}})
+    raise ValueError(framework)
+
+
+def django_hook(get_response: Any) -> Any:
+    """Django middleware (a factory of the per-request callable) for :func:`hook_app`."""
+    from django.http import HttpResponse
+
+    def middleware(request: Any) -> Any:
+        if BLOCK_HEADER in request.headers:
+            return HttpResponse("blocked", status=403)
+        response = get_response(request)
+        response[HOOK_HEADER] = "ran"
+        return response
+
+    return middleware
+
+
+def pyramid_hook(handler: Any, registry: Any) -> Any:
+    """A Pyramid tween factory for :func:`hook_app`."""
+    from pyramid.response import Response
+
+    def tween(request: Any) -> Any:
+        if BLOCK_HEADER in request.headers:
+            return Response("blocked", status=403)
+        response = handler(request)
+        response.headers[HOOK_HEADER] = "ran"
+        return response
+
+    return tween
