@@ -9,12 +9,16 @@ from backendlab import serve
 from backendlab.contract_apps import IMPLEMENTATIONS
 from backendlab.rosetta import (
     concurrent_gets,
+    default_threads,
     junit_outcomes,
     media_type,
     production_command,
+    served_command,
+    show_source,
     source_facts,
     source_path,
     table,
+    timed_slow_requests,
 )
 
 SOURCE = '''"""A module docstring
@@ -52,11 +56,36 @@ def test_source_facts_of_every_contract_app_file() -> None:
     assert source_facts(source_path("sanic").read_text()).async_functions >= 5
 
 
-def test_production_commands_take_a_free_port_and_drop_comments() -> None:
+def test_production_commands_are_typed_on_port_8000_and_served_on_a_free_port() -> None:
     for impl in IMPLEMENTATIONS.values():
-        command = production_command(impl)
-        assert "--port {port}" in command and "8000" not in command and "#" not in command, command
-    assert production_command(IMPLEMENTATIONS["tornado"]) == "python -m backendlab.bench.serve tornado --port {port}"
+        typed, served = production_command(impl), served_command(impl)
+        assert "--port 8000" in typed and "#" not in typed, typed
+        assert "--port {port}" in served and "8000" not in served, served
+    assert production_command(IMPLEMENTATIONS["tornado"]) == "python -m backendlab.bench.serve tornado --port 8000"
+
+
+def test_default_threads_are_the_installed_servers_defaults() -> None:
+    from cheroot.wsgi import Server
+    from waitress.adjustments import Adjustments
+
+    threads = default_threads()
+    assert threads == {"waitress": Adjustments().threads, "cheroot": Server(("127.0.0.1", 0), None).requests.min}
+
+
+def test_show_source_is_the_file_the_tab_includes() -> None:
+    assert str(show_source("bottle").data).strip() == source_path("bottle").read_text().strip()
+
+
+def test_timed_slow_requests_measures_rounds_and_never_raises(capsys: pytest.CaptureFixture[str]) -> None:
+    flask = served_command(IMPLEMENTATIONS["flask"])
+    one_round = timed_slow_requests(flask.replace("--call", "--threads 6 --call"), 6, 200)
+    two_rounds = timed_slow_requests(flask, 6, 200)  # 4 threads: two rounds of 200 ms
+    assert one_round is not None and two_rounds is not None
+    assert 0.2 <= one_round < 0.4 <= two_rounds, (one_round, two_rounds)
+    assert capsys.readouterr().out == ""
+    assert timed_slow_requests("waitress-serve --no-such-option --port {port}", 2, 10) is None
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 1 and printed[0].startswith("Not yet: the command did not serve"), printed
 
 
 def test_outcomes_are_read_per_test_from_junit_xml() -> None:

@@ -8,6 +8,7 @@ process of its own), and the production commands of :data:`backendlab.contract_a
 from __future__ import annotations
 
 import ast
+import inspect
 import io
 import re
 import subprocess
@@ -19,6 +20,7 @@ import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -27,15 +29,19 @@ from backendlab.contract_apps import IMPLEMENTATIONS, Implementation
 __all__ = [
     "SourceFacts",
     "concurrent_gets",
+    "default_threads",
     "junit_outcomes",
     "media_type",
     "production_command",
+    "served_command",
+    "show_source",
     "pytest_outcomes",
     "repository_file",
     "run_contract_suite",
     "source_facts",
     "source_path",
     "table",
+    "timed_slow_requests",
 ]
 
 # The course's repository root, where tests/ lives (the package is installed from src/ in place).
@@ -91,10 +97,30 @@ def source_facts(source: str) -> SourceFacts:
     )
 
 
+def show_source(key: str) -> Any:
+    """Framework ``key``'s contract app file, highlighted in JupyterLab (plain text elsewhere)."""
+    from IPython.display import Code
+
+    return Code(filename=str(source_path(key)), language="python")
+
+
 def production_command(impl: Implementation) -> str:
-    """The deployer's command of ``impl`` with ``{port}`` for its port and no trailing comment."""
-    command = impl.command.split("  #")[0].strip()
-    return command.replace("--port 8000", "--port {port}")
+    """The deployer's command of ``impl`` as typed (port 8000), without the registry's trailing comment."""
+    return impl.command.split("  #")[0].strip()
+
+
+def served_command(impl: Implementation) -> str:
+    """:func:`production_command` with ``{port}`` for its port, as :func:`backendlab.run_command` takes it."""
+    return production_command(impl).replace("--port 8000", "--port {port}")
+
+
+def default_threads() -> dict[str, int]:
+    """The default thread count of each threaded production server, read from the installed package."""
+    from cheroot.wsgi import Server
+    from waitress.adjustments import Adjustments
+
+    return {"waitress": int(Adjustments.threads),
+            "cheroot": int(inspect.signature(Server).parameters["numthreads"].default)}
 
 
 def repository_file(relative: str) -> Path:
@@ -155,6 +181,23 @@ def concurrent_gets(url: str, count: int, timeout: float = 30) -> float:
     if statuses != [200] * count:
         raise AssertionError(f"GET {url}: statuses {statuses}")
     return elapsed
+
+
+def timed_slow_requests(command: str, count: int, ms: int) -> float | None:
+    """For a self-check: serve ``command`` (``{port}`` for its port) and send ``count`` GETs of
+    ``/slow?ms=ms`` at once; seconds until the last answer. Never raises: when the command serves
+    nothing, it prints one ``Not yet:`` sentence and returns ``None``."""
+    from backendlab import run_command
+    from backendlab.practice import check
+
+    try:
+        with run_command(command, name="rosetta-exercise") as server:
+            return concurrent_gets(f"{server.url}/slow?ms={ms}", count)
+    except Exception as exc:  # noqa: BLE001 (a self-check reports, it never raises)
+        reason = " ".join(str(exc).split())[:160]
+        check(False, "", f"the command did not serve {count} slow requests ({type(exc).__name__}: {reason}); "
+                         "check the command's spelling and options.")
+        return None
 
 
 def media_type(response: requests.Response) -> str:

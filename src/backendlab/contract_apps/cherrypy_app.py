@@ -1,7 +1,10 @@
 """The contract API in CherryPy: exposed methods of objects, on cheroot (CherryPy's HTTP server).
 
-``/items`` uses CherryPy's method dispatcher (``GET``/``POST`` methods of one object), the
-rest its default object-tree dispatcher.
+``/items`` uses CherryPy's method dispatcher (``GET``/``POST`` methods of one object), set in the
+config dict as CherryPy's REST tutorial does, because one URL answers two HTTP methods; the rest
+uses its default object-tree dispatcher. ``make_app`` returns a ``cherrypy.Application`` instead
+of calling ``cherrypy.quickstart``: the course serves it with cheroot directly, without CherryPy's
+process-wide engine, so several apps can run in one process.
 """
 
 from __future__ import annotations

@@ -61,7 +61,12 @@ class URLConf:
 
 
 class ContractHandler(WSGIHandler):
-    """Django's WSGI handler, resolving each request against this app's own patterns."""
+    """Django's WSGI handler, resolving each request against this app's own patterns.
+
+    A course-only workaround: a Django project has one ``urls.py`` and serves
+    ``get_wsgi_application()`` from its ``wsgi.py``; the course needs several Django apps with
+    their own items in one process (tests, notebooks), and Django's settings exist once per process.
+    """
 
     def __init__(self, urlconf: URLConf) -> None:
         super().__init__()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 from fastapi import FastAPI, HTTPException, Query, Response
 from fastapi.responses import PlainTextResponse
@@ -44,7 +45,7 @@ def make_app() -> FastAPI:
         return item
 
     @app.get("/slow")
-    async def slow(ms: int = Query(DEFAULT_SLOW_MS, ge=0, le=MAX_SLOW_MS)) -> dict:
+    async def slow(ms: Annotated[int, Query(ge=0, le=MAX_SLOW_MS)] = DEFAULT_SLOW_MS) -> dict:
         await asyncio.sleep(ms / 1000)  # yields the event loop to other requests
         return {"slept_ms": ms}
 

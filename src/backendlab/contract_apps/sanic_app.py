@@ -1,7 +1,8 @@
 """The contract API in Sanic: async handlers on Sanic's own server.
 
-Sanic keeps a process-wide registry of app names, so every :func:`make_app` call names its
-app anew (``contract_sanic_1``, ``contract_sanic_2``, ...).
+Sanic keeps a process-wide registry of app names (a second ``Sanic("contract")`` raises
+"already in use"), so every :func:`make_app` call names its app anew (``contract_sanic_1``,
+``contract_sanic_2``, ...): a course-only workaround, since a Sanic project makes its one app once.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ _app_numbers = itertools.count(1)
 
 
 def make_app() -> Sanic:
-    app = Sanic(f"contract_sanic_{next(_app_numbers)}")
+    app = Sanic(f"contract_sanic_{next(_app_numbers)}")  # a new name per call: Sanic's names are process-wide
     store = ItemStore()
 
     @app.get("/plaintext")
