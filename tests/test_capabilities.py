@@ -9,7 +9,8 @@ against the outcomes of these same tests, run again in a process of their own.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -260,10 +261,131 @@ def openapi(framework: str) -> None:
     assert docs.status_code == 200 and content_kind(docs) == "HTML"
 
 
+# -- streaming and server-sent events: the client reads the first piece before the last exists ------------
+
+
+def read_until(body: Iterator[bytes], end: bytes) -> bytes:
+    """Read ``body`` until what arrived holds ``first`` and ends with ``end`` (or the body ends)."""
+    seen = b""
+    for byte in body:
+        seen += byte
+        if b"first" in seen and seen.endswith(end):
+            break
+    return seen
+
+
+def stream_in_two(framework: str, media_type: str, end: bytes) -> tuple[requests.Response, bytes, bytes]:
+    """GET /stream: what arrived before the client let the handler go on, and what arrived after."""
+    proceed = threading.Event()
+    app = capability_apps.stream_app(framework, proceed, media_type)
+    with serving.serve(app, name=f"capability-stream-{framework}") as server:
+        with requests.get(server.url + "/stream", stream=True, timeout=TIMEOUT) as response:
+            body = response.iter_content(chunk_size=1)
+            before = read_until(body, end)
+            proceed.set()  # only now can the handler make its last piece
+            after = b"".join(body)
+    return response, before, after
+
+
+def streaming(framework: str) -> None:
+    response, before, after = stream_in_two(framework, "text/plain", b"\n")
+    assert response.status_code == 200 and content_kind(response) == "text"
+    assert (before, after) == (b"first\n", b"last\n")
+
+
+def event_data(stream: bytes) -> list[str]:
+    """The ``data`` of each event of a ``text/event-stream`` body (comments and other fields skipped)."""
+    events = stream.decode().replace("\r\n", "\n").split("\n\n")
+    return [line.removeprefix("data:").strip() for event in events for line in event.splitlines()
+            if line.startswith("data:")]
+
+
+def server_sent_events(framework: str) -> None:
+    response, before, after = stream_in_two(framework, "text/event-stream", b"\n\n")
+    assert response.status_code == 200 and content_kind(response) == "text/event-stream"
+    assert event_data(before) == ["first"] and event_data(before + after) == ["first", "last"]
+
+
+# -- background tasks: the client has the response while the work it started has not finished --------------
+
+
+def background_tasks(framework: str) -> None:
+    work = capability_apps.BackgroundWork()
+    app = capability_apps.background_app(framework, work)
+    # Sanic's app.add_task needs app.loop, which refuses under create_server (SanicServer): serve it as ASGI
+    server = serving.ASGIServer if framework == "sanic" else serving.server_class_for(app)
+    with server(app, name=f"capability-work-{framework}").start() as s:
+        response = get(s, "/work")
+        finished_before_response = work.finished.is_set()
+        work.proceed.set()  # only now can the work finish
+        finished = work.finished.wait(TIMEOUT)
+    assert response.status_code == 200 and response.text == "scheduled"
+    assert not finished_before_response and finished and work.outcome == "ran"
+
+
+# -- CSRF: a POST without this client's token is refused by the framework -----------------------------------
+
+
+def csrf(framework: str) -> None:
+    field = capability_apps.CSRF_FIELD[framework]
+    with serving.serve(capability_apps.csrf_app(framework), name=f"capability-csrf-{framework}") as server:
+        client = requests.Session()
+        token = client.get(server.url + "/form", timeout=TIMEOUT).text
+        with_token = client.post(server.url + "/submit", data={field: token, "name": "x"}, timeout=TIMEOUT)
+        without_token = client.post(server.url + "/submit", data={"name": "x"}, timeout=TIMEOUT)
+        borrowed = requests.post(server.url + "/submit", data={field: token, "name": "x"}, timeout=TIMEOUT)
+    assert token and with_token.status_code == 200 and with_token.text == "accepted"
+    for refused in (without_token, borrowed):  # the second: another client's token, without its cookie
+        assert refused.status_code in (400, 403) and "accepted" not in refused.text
+
+
+# -- WebSockets: a real WebSocket client gets its messages back -------------------------------------------
+
+
+def websockets_echo(framework: str) -> None:
+    from websockets.sync.client import connect
+
+    with serving.serve(capability_apps.websocket_app(framework), name=f"capability-ws-{framework}") as server:
+        with connect(f"ws://127.0.0.1:{server.port}/echo", open_timeout=TIMEOUT, close_timeout=TIMEOUT) as ws:
+            answers = []
+            for message in ("hello", "again"):
+                ws.send(message)
+                answers.append(ws.recv(timeout=TIMEOUT))
+    assert answers == ["hello", "again"]
+
+
+# -- streamed uploads: the handler reads the body's first piece before the client has sent the rest ---------
+
+REST = b"l" * 16384
+
+
+def streamed_upload(framework: str) -> None:
+    import http.client
+
+    upload = capability_apps.Upload()
+    with serving.serve(capability_apps.upload_app(framework, upload), name=f"capability-upload-{framework}") as s:
+        connection = http.client.HTTPConnection("127.0.0.1", s.port, timeout=TIMEOUT)
+        try:
+            connection.putrequest("POST", "/upload")
+            connection.putheader("Content-Type", "application/octet-stream")
+            connection.putheader("Content-Length", str(len(capability_apps.FIRST_PIECE + REST)))
+            connection.endheaders(capability_apps.FIRST_PIECE)
+            # a framework that reads the whole body before the handler cannot get past this wait
+            read_before_rest = upload.first_read.wait(capability_apps.WAIT)
+            connection.send(REST)
+            response = connection.getresponse()
+            status, echoed = response.status, response.read()
+        finally:
+            connection.close()
+    assert read_before_rest and status == 200 and echoed == capability_apps.FIRST_PIECE + REST
+
+
 CHECKS: dict[str, Callable[[str], None]] = {
     "wsgi": wsgi, "asgi": asgi, "typed-path": typed_path,
     "json-errors": json_errors, "templates": templates, "static-files": static_files,
     "sessions": sessions, "hooks": hooks, "openapi": openapi,
+    "streaming": streaming, "sse": server_sent_events, "background": background_tasks,
+    "csrf": csrf, "websockets": websockets_echo, "uploads": streamed_upload,
 }
 
 

@@ -63,12 +63,23 @@ class Capability:
 
 BUILT_IN = "built in"
 
+def _never_mentions(package: str, words: str, version: str) -> str:
+    """A source: searching the installed package (a module or a folder) found none of ``words``."""
+    searched = f"`{package}` never mentions" if package.endswith(".py") else f"no module of `{package}` mentions"
+    return f"{searched} {words} (the installed package, {version})"
+
+
 def _no_openapi(add_on: str | None, package: str, version: str) -> NotAvailable:
     """The package generates no OpenAPI document (checked by searching its installed files)."""
     without = f"not available without {add_on}, not pinned here" if add_on else "no add-on for it is pinned here"
-    searched = f"`{package}` never mentions" if package.endswith(".py") else f"no module of `{package}` mentions"
     return NotAvailable(f"{without}: the package generates no OpenAPI document",
-                        f"{searched} OpenAPI or Swagger (the installed package, {version})")
+                        _never_mentions(package, "OpenAPI or Swagger", version))
+
+
+def _no_csrf(package: str, version: str) -> NotAvailable:
+    """The package checks no CSRF token (checked by searching its installed files); no add-on is pinned."""
+    return NotAvailable("no add-on for it is pinned here: the framework checks no CSRF token",
+                        _never_mentions(package, "CSRF or XSRF", version))
 
 
 CAPABILITIES: dict[str, Capability] = {
@@ -304,6 +315,170 @@ CAPABILITIES: dict[str, Capability] = {
                     "OpenAPI or Swagger (Sanic 25.12)"),
                 "bottle": _no_openapi(None, "bottle.py", "Bottle 0.13.4"),
                 "cherrypy": _no_openapi(None, "cherrypy/", "CherryPy 18.10"),
+            },
+        ),
+        Capability(
+            "streaming", "Streaming responses",
+            "`GET /stream` sends `first`, then waits until the client, having read `first`, lets it go on, "
+            "and only then makes `last`: a body sent whole at the end cannot pass (the handler gives up and "
+            "sends `gave up` instead)",
+            {
+                "flask": Proven(BUILT_IN, "a generator as the `Response` body"),
+                "fastapi": Proven(BUILT_IN, "`StreamingResponse` (Starlette's) over an async generator"),
+                "django": Proven(BUILT_IN, "`StreamingHttpResponse`"),
+                "pyramid": Proven(BUILT_IN, "a generator as the `Response`'s `app_iter`"),
+                "tornado": Proven(BUILT_IN, "`self.write` and `await self.flush()`"),
+                "sanic": Proven(BUILT_IN, "`await request.respond()`, then `response.send` and `eof`"),
+                "bottle": Proven(BUILT_IN, "a generator returned by the route"),
+                "cherrypy": Proven(BUILT_IN, "a generator with `response.stream: True` in the handler's config"),
+            },
+        ),
+        Capability(
+            "sse", "Server-sent events",
+            "`GET /stream` answers `text/event-stream`; the client parses the event `first` before the server "
+            "has made the event `last` (the streaming test's go-ahead), then both",
+            {
+                "flask": Proven(BUILT_IN, "a streamed body the handler writes in the event-stream format (no "
+                                "SSE helper)"),
+                "fastapi": Proven(BUILT_IN, "`response_class=EventSourceResponse` and `ServerSentEvent` items "
+                                  "(`fastapi/sse.py`)"),
+                "django": Proven(BUILT_IN, "`StreamingHttpResponse` in the event-stream format the handler "
+                                 "writes (no SSE helper)"),
+                "pyramid": Proven(BUILT_IN, "an `app_iter` in the event-stream format the handler writes (no "
+                                  "SSE helper)"),
+                "tornado": Proven(BUILT_IN, "`write` and `flush` in the event-stream format the handler writes "
+                                  "(no SSE helper)"),
+                "sanic": Proven(BUILT_IN, "`request.respond()` and `send` in the event-stream format the handler "
+                                "writes (no SSE helper)"),
+                "bottle": Proven(BUILT_IN, "a generator in the event-stream format the handler writes (no SSE "
+                                 "helper)"),
+                "cherrypy": Proven(BUILT_IN, "a streamed generator in the event-stream format the handler writes "
+                                   "(no SSE helper)"),
+            },
+        ),
+        Capability(
+            "background", "Background tasks after the response",
+            "`GET /work` schedules work and answers `scheduled`; the client has the answer while that work is "
+            "still waiting for the client's go-ahead, and the work then runs to its end (work run before the "
+            "answer is sent gives up waiting, and the test fails)",
+            {
+                "flask": Proven(BUILT_IN, "Werkzeug's `Response.call_on_close`: the function runs in the "
+                                "request's thread once the server has sent the body (no task queue)"),
+                "fastapi": Proven(BUILT_IN, "a `BackgroundTasks` parameter and `add_task` (Starlette's "
+                                  "background tasks, run after the response is sent)"),
+                "django": NotAvailable(
+                    "not available without django-tasks (the backport of Django 6.0's tasks framework, which also "
+                    "needs a worker backend), not pinned here: Django 5.2 has no API to schedule work after a "
+                    "response; the process-wide `request_finished` signal is sent when any response is closed",
+                    "https://docs.djangoproject.com/en/6.0/releases/6.0/ (\"Background Tasks\"); the installed "
+                    "`django/` has no `tasks` package; `django/http/response.py`, `HttpResponseBase.close` "
+                    "(line 342) (Django 5.2)"),
+                "pyramid": NotAvailable(
+                    "`request.add_finished_callback` runs its callbacks in `Router.finish_request`, before "
+                    "`Router.__call__` hands the response to the server, so the client waits for them",
+                    "`pyramid/router.py`, `Router.invoke_request` and `finish_request` (lines 253-258) "
+                    "(Pyramid 2.1)"),
+                "tornado": Proven(BUILT_IN, "`IOLoop.current().add_callback` with a coroutine, run on the "
+                                  "server's loop after the handler returns (no task API tied to the response)"),
+                "sanic": Proven(BUILT_IN, "`app.add_task`, a task on the server's loop that outlives the "
+                                "request; tested served by Uvicorn (ASGI), because under `create_server`, which "
+                                "the course's helper uses, `app.loop` refuses and the task waits for a start "
+                                "signal that never comes (`sanic/app.py`, `Sanic.loop`, line 411)"),
+                "bottle": NotAvailable(
+                    "Bottle's hooks are `before_request`, `after_request` (which runs before the body is "
+                    "sent), `app_reset` and `config`: nothing runs after the response",
+                    "`bottle.py`, `Bottle.__hook_names` (line 667) and `Bottle._handle` (line 1011) "
+                    "(Bottle 0.13.4)"),
+                "cherrypy": Proven(BUILT_IN, "an `on_end_request` hook attached by the handler "
+                                   "(`cherrypy.request.hooks.attach`), run in the request's thread when the "
+                                   "server closes the response"),
+            },
+        ),
+        Capability(
+            "csrf", "CSRF protection",
+            "`GET /form` gives a client its token; the client's form `POST /submit` with the token is accepted, "
+            "and the framework's own protection refuses (`400` or `403`) the same POST without the token and "
+            "the token sent by another client without the first one's cookie, before the view answers",
+            {
+                "flask": NotAvailable(
+                    "not available without Flask-WTF (its `CSRFProtect`), not pinned here",
+                    "no module of `flask/` or `werkzeug/` mentions CSRF (Flask 3.1, Werkzeug 3.1); "
+                    "https://flask-wtf.readthedocs.io/en/1.2.x/csrf/"),
+                "fastapi": NotAvailable(
+                    "no CSRF token check, and no add-on for it is pinned here: the `strict_content_type` option "
+                    "(on by default) only refuses to parse as JSON a body sent without `Content-Type`",
+                    "`fastapi/applications.py`, `FastAPI.__init__`, `strict_content_type` (line 849) (FastAPI "
+                    "0.165); no module of `starlette/` mentions CSRF (Starlette 1.10)"),
+                "django": Proven(BUILT_IN, "`CsrfViewMiddleware`, here as the `csrf_protect` and "
+                                 "`ensure_csrf_cookie` view decorators, token from `get_token`"),
+                "pyramid": Proven(BUILT_IN, "`config.set_default_csrf_options(require_csrf=True)`, the token "
+                                  "(`get_csrf_token`) kept in the session"),
+                "tornado": Proven(BUILT_IN, "the `xsrf_cookies=True` setting and `RequestHandler.xsrf_token`"),
+                "sanic": _no_csrf("sanic/", "Sanic 25.12"),
+                "bottle": _no_csrf("bottle.py", "Bottle 0.13.4"),
+                "cherrypy": _no_csrf("cherrypy/", "CherryPy 18.10"),
+            },
+        ),
+        Capability(
+            "websockets", "WebSockets",
+            "a WebSocket client (the `websockets` library) opens `ws://…/echo`, sends two text messages, and "
+            "gets each back",
+            {
+                "flask": NotAvailable(
+                    "not available without flask-sock (or Flask-SocketIO), not pinned here: a WSGI app cannot take "
+                    "over the connection; Werkzeug's one mention is routing (`Rule(websocket=True)` matches "
+                    "`ws://` URLs), not serving",
+                    "no module of `flask/` mentions WebSocket; `werkzeug/routing/rules.py`, `Rule.__init__` "
+                    "(line 471) (Flask 3.1, Werkzeug 3.1)"),
+                "fastapi": Proven(BUILT_IN, "`@app.websocket` (Starlette's `WebSocket`), on Uvicorn with the "
+                                  "`websockets` library"),
+                "django": NotAvailable(
+                    "not available without Channels, not pinned here: Django's handlers answer HTTP only (its "
+                    "ASGI handler rejects other scope types)",
+                    "`django/core/handlers/asgi.py`, `ASGIHandler.__call__`, line 162 (\"Django can only handle "
+                    "ASGI/HTTP connections\"); no module of `django/` mentions WebSocket (Django 5.2)"),
+                "pyramid": NotAvailable(
+                    "a WSGI application only, which cannot take over the connection; no add-on for it is pinned "
+                    "here",
+                    _never_mentions("pyramid/", "WebSocket", "Pyramid 2.1")),
+                "tornado": Proven(BUILT_IN, "`tornado.websocket.WebSocketHandler`"),
+                "sanic": Proven(BUILT_IN, "`@app.websocket` (on the `websockets` library)"),
+                "bottle": NotAvailable(
+                    "not available without bottle-websocket (and gevent-websocket), not pinned here: a WSGI "
+                    "application cannot take over the connection",
+                    _never_mentions("bottle.py", "WebSocket", "Bottle 0.13.4")
+                    + "; https://pypi.org/project/bottle-websocket/"),
+                "cherrypy": NotAvailable(
+                    "not available without ws4py (its CherryPy plugin and tool), not pinned here: neither "
+                    "CherryPy nor its server cheroot handles the upgrade",
+                    _never_mentions("cherrypy/", "WebSocket", "CherryPy 18.10")
+                    + "; no module of `cheroot/` does either (cheroot 11.1); "
+                    "https://pypi.org/project/ws4py/ (`ws4py.server.cherrypyserver`)"),
+            },
+        ),
+        Capability(
+            "uploads", "Streamed uploads",
+            "`POST /upload` (with `Content-Length`) sends the body's first 64 KiB, and the rest only once the "
+            "handler has read as much (the client waits for it, up to a few seconds): a framework that reads "
+            "the whole body before the handler runs cannot pass; the handler answers the body it read",
+            {
+                "flask": Proven(BUILT_IN, "`request.stream.read(n)` (Werkzeug's input stream; only `request.data`, "
+                                "`form` and `files` read it all)"),
+                "fastapi": Proven(BUILT_IN, "`async for chunk in request.stream()` (Starlette's `Request`)"),
+                "django": Proven(BUILT_IN, "`request.read(n)` (the request is file-like; reading `request.body` "
+                                 "or `POST` reads it all)"),
+                "pyramid": Proven(BUILT_IN, "`request.body_file.read(n)` (WebOb's, read through an 8 KiB "
+                                  "`BufferedReader`: `webob/request.py`, line 270; `request.body` reads it all)"),
+                "tornado": Proven(BUILT_IN, "`@stream_request_body` and `data_received(chunk)`"),
+                "sanic": Proven(BUILT_IN, "a route with `stream=True` and `await request.stream.read()`"),
+                "bottle": NotAvailable(
+                    "no streaming accessor: the first use of `request.body` (and of `json`, `forms`, `files`) "
+                    "reads the whole body into memory or a temporary file; a handler can only bypass Bottle and "
+                    "read the WSGI server's `environ['wsgi.input']` itself",
+                    "`bottle.py`, `BaseRequest._body` (line 1340) and `BaseRequest.body` (line 1371) "
+                    "(Bottle 0.13.4)"),
+                "cherrypy": Proven(BUILT_IN, "`request.process_request_body: False` in the handler's config and "
+                                   "`cherrypy.request.rfile.read(n)`"),
             },
         ),
     ]

@@ -5,12 +5,18 @@ can serve. Each is written the framework's own way (or with the add-on the capab
 names); where a framework lacks the capability, the app shows what a handler gets instead.
 """
 
+import asyncio
 import itertools
 import json
+import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-__all__ = ["json_echo_app", "static_app", "template_app"]
+__all__ = [
+    "BackgroundWork", "Upload", "background_app", "csrf_app", "json_echo_app", "static_app", "stream_app",
+    "template_app", "upload_app", "websocket_app",
+]
 
 _sanic_names = itertools.count(1)
 
@@ -516,3 +522,393 @@ def pyramid_hook(handler: Any, registry: Any) -> Any:
         return response
 
     return tween
+
+
+# -- streaming: GET /stream sends a first piece, then waits for the client's go-ahead ---------------------
+
+WAIT = 5.0  # seconds a handler waits for the test's go-ahead before it gives up
+PIECE = {"text/plain": "{}\n", "text/event-stream": "data: {}\n\n"}  # one piece of each kind of stream
+
+
+def pieces(proceed: threading.Event, media_type: str) -> Iterator[str]:
+    """``first``, then ``last`` once ``proceed`` is set (``gave up`` if it never is)."""
+    yield PIECE[media_type].format("first")
+    yield PIECE[media_type].format("last" if proceed.wait(WAIT) else "gave up")
+
+
+async def async_pieces(proceed: threading.Event, media_type: str) -> AsyncIterator[str]:
+    """:func:`pieces` for a handler on an event loop: the wait runs in a thread, not on the loop."""
+    yield PIECE[media_type].format("first")
+    given = await asyncio.to_thread(proceed.wait, WAIT)
+    yield PIECE[media_type].format("last" if given else "gave up")
+
+
+def stream_app(framework: str, proceed: threading.Event, media_type: str = "text/plain") -> Any:
+    """``GET /stream`` streams :func:`pieces` as ``media_type``: the last piece exists only after the
+    client, having received the first, sets ``proceed``."""
+    if framework == "flask":
+        import flask
+
+        app = flask.Flask(__name__)
+        app.add_url_rule("/stream", view_func=lambda: flask.Response(pieces(proceed, media_type), mimetype=media_type))
+        return app
+    if framework == "fastapi":
+        import fastapi
+        from fastapi.responses import StreamingResponse
+        from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+        app = fastapi.FastAPI()
+        if media_type == "text/event-stream":
+
+            @app.get("/stream", response_class=EventSourceResponse)
+            async def events() -> AsyncIterator[ServerSentEvent]:
+                async for line in async_pieces(proceed, "text/plain"):  # FastAPI writes the event format
+                    yield ServerSentEvent(raw_data=line.strip())
+        else:
+            app.get("/stream")(lambda: StreamingResponse(async_pieces(proceed, media_type), media_type=media_type))
+        return app
+    if framework == "django":
+        from django.http import StreamingHttpResponse
+        from django.urls import path
+
+        from backendlab.contract_apps.django_app import ContractHandler, URLConf, configure
+
+        configure()
+        view = lambda request: StreamingHttpResponse(pieces(proceed, media_type), content_type=media_type)  # noqa: E731
+        return ContractHandler(URLConf([path("stream", view)]))
+    if framework == "pyramid":
+        from pyramid.config import Configurator
+        from pyramid.response import Response
+
+        def stream(request: Any) -> Response:
+            return Response(app_iter=(piece.encode() for piece in pieces(proceed, media_type)),
+                            content_type=media_type)
+
+        with Configurator() as config:
+            config.add_route("stream", "/stream")
+            config.add_view(stream, route_name="stream")
+            return config.make_wsgi_app()
+    if framework == "tornado":
+        import tornado.web
+
+        class Stream(tornado.web.RequestHandler):
+            async def get(self) -> None:
+                self.set_header("Content-Type", media_type)
+                async for piece in async_pieces(proceed, media_type):
+                    self.write(piece)
+                    await self.flush()
+
+        return tornado.web.Application([(r"/stream", Stream)], log_function=lambda handler: None)
+    if framework == "sanic":
+        app = sanic_app("stream")
+
+        @app.get("/stream")
+        async def stream(request: Any) -> None:
+            response = await request.respond(content_type=media_type)
+            async for piece in async_pieces(proceed, media_type):
+                await response.send(piece)
+            await response.eof()
+
+        return app
+    if framework == "bottle":
+        import bottle
+
+        app = bottle.Bottle()
+
+        @app.route("/stream")
+        def stream() -> Iterator[str]:
+            bottle.response.content_type = media_type
+            return pieces(proceed, media_type)
+
+        return app
+    if framework == "cherrypy":
+        import cherrypy
+
+        class Root:
+            @cherrypy.expose
+            def stream(self) -> Iterator[bytes]:
+                cherrypy.response.headers["Content-Type"] = media_type
+                return (piece.encode() for piece in pieces(proceed, media_type))
+
+            stream._cp_config = {"response.stream": True}
+
+        return cherrypy_app(Root())
+    raise ValueError(framework)
+
+
+# -- background tasks: GET /work answers, and work it scheduled goes on after the response --------------
+
+
+class BackgroundWork:
+    """Work a handler schedules: it waits for the client's go-ahead (``proceed``), then records that it ran."""
+
+    def __init__(self) -> None:
+        self.proceed = threading.Event()
+        self.finished = threading.Event()
+        self.outcome = ""
+
+    def run(self) -> None:
+        self.outcome = "ran" if self.proceed.wait(WAIT) else "gave up"
+        self.finished.set()
+
+    async def run_async(self) -> None:
+        """:meth:`run` for an event loop: the wait runs in a thread, not on the loop."""
+        given = await asyncio.to_thread(self.proceed.wait, WAIT)
+        self.outcome = "ran" if given else "gave up"
+        self.finished.set()
+
+
+def background_app(framework: str, work: BackgroundWork) -> Any:
+    """``GET /work`` answers ``scheduled`` and leaves ``work`` to run after the response."""
+    if framework == "flask":
+        import flask
+
+        def schedule() -> Any:
+            response = flask.make_response("scheduled")
+            response.call_on_close(work.run)  # Werkzeug's: runs once the server has sent the body
+            return response
+
+        app = flask.Flask(__name__)
+        app.add_url_rule("/work", view_func=schedule)
+        return app
+    if framework == "fastapi":
+        import fastapi
+        from fastapi.responses import PlainTextResponse
+
+        app = fastapi.FastAPI()
+
+        @app.get("/work", response_class=PlainTextResponse)
+        async def schedule(background_tasks: fastapi.BackgroundTasks) -> str:
+            background_tasks.add_task(work.run_async)
+            return "scheduled"
+
+        return app
+    if framework == "tornado":
+        import tornado.ioloop
+        import tornado.web
+
+        class Schedule(tornado.web.RequestHandler):
+            def get(self) -> None:
+                tornado.ioloop.IOLoop.current().add_callback(work.run_async)
+                self.write("scheduled")
+
+        return tornado.web.Application([(r"/work", Schedule)], log_function=lambda handler: None)
+    if framework == "sanic":
+        import sanic
+
+        app = sanic_app("background")
+        app.config.TOUCHUP = False  # served as ASGI (see the test), without the helper that turns it off
+
+        @app.get("/work")
+        async def schedule(request: Any) -> Any:
+            request.app.add_task(work.run_async())
+            return sanic.text("scheduled")
+
+        return app
+    if framework == "cherrypy":
+        import cherrypy
+
+        class Root:
+            @cherrypy.expose
+            def work(self) -> str:
+                cherrypy.request.hooks.attach("on_end_request", work.run)
+                return "scheduled"
+
+        return cherrypy_app(Root())
+    raise ValueError(framework)
+
+
+# -- CSRF: GET /form gives this client a token; POST /submit is refused without it ------------------------
+
+CSRF_FIELD = {"django": "csrfmiddlewaretoken", "pyramid": "csrf_token", "tornado": "_xsrf"}  # the form field
+
+
+def csrf_app(framework: str) -> Any:
+    """``GET /form`` answers the client's CSRF token (as a page would embed it); ``POST /submit`` answers
+    ``accepted`` once the framework's own CSRF protection has let the request through."""
+    if framework == "django":
+        from django.http import HttpResponse
+        from django.middleware.csrf import get_token
+        from django.urls import path
+        from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
+
+        from backendlab.contract_apps.django_app import ContractHandler, URLConf, configure
+
+        configure()
+        # the decorators are CsrfViewMiddleware applied to one view (settings here are shared)
+        form = ensure_csrf_cookie(lambda request: HttpResponse(get_token(request), content_type="text/plain"))
+        submit = csrf_protect(lambda request: HttpResponse("accepted", content_type="text/plain"))
+        return ContractHandler(URLConf([path("form", form), path("submit", submit)]))
+    if framework == "pyramid":
+        from pyramid.config import Configurator
+        from pyramid.csrf import get_csrf_token
+        from pyramid.response import Response
+        from pyramid.session import SignedCookieSessionFactory
+
+        # the default CSRF storage keeps the token in the session
+        with Configurator(session_factory=SignedCookieSessionFactory(SECRET)) as config:
+            config.set_default_csrf_options(require_csrf=True)
+            config.add_route("form", "/form")
+            config.add_view(lambda request: Response(get_csrf_token(request), content_type="text/plain"),
+                            route_name="form")
+            config.add_route("submit", "/submit")
+            config.add_view(lambda request: Response("accepted", content_type="text/plain"), route_name="submit",
+                            request_method="POST")
+            return config.make_wsgi_app()
+    if framework == "tornado":
+        import tornado.web
+
+        class Form(tornado.web.RequestHandler):
+            def get(self) -> None:
+                self.set_header("Content-Type", "text/plain")
+                self.write(self.xsrf_token)  # also sets the _xsrf cookie
+
+        class Submit(tornado.web.RequestHandler):
+            def post(self) -> None:
+                self.write("accepted")
+
+        return tornado.web.Application([(r"/form", Form), (r"/submit", Submit)], xsrf_cookies=True,
+                                       log_function=lambda handler: None)
+    raise ValueError(framework)
+
+
+# -- WebSockets: /echo sends back every message it receives ---------------------------------------------
+
+
+def websocket_app(framework: str) -> Any:
+    """A WebSocket endpoint at ``/echo`` that answers each text message with the same text."""
+    if framework == "fastapi":
+        import fastapi
+
+        app = fastapi.FastAPI()
+
+        @app.websocket("/echo")
+        async def echo(websocket: fastapi.WebSocket) -> None:
+            await websocket.accept()
+            async for message in websocket.iter_text():  # ends when the client closes
+                await websocket.send_text(message)
+
+        return app
+    if framework == "tornado":
+        import tornado.web
+        import tornado.websocket
+
+        class Echo(tornado.websocket.WebSocketHandler):
+            async def on_message(self, message: str | bytes) -> None:
+                await self.write_message(message)
+
+        return tornado.web.Application([(r"/echo", Echo)], log_function=lambda handler: None)
+    if framework == "sanic":
+        app = sanic_app("websocket")
+
+        @app.websocket("/echo")
+        async def echo(request: Any, websocket: Any) -> None:
+            async for message in websocket:
+                await websocket.send(message)
+
+        return app
+    raise ValueError(framework)
+
+
+# -- streamed uploads: POST /upload reads the body piece by piece as it arrives ----------------------------
+
+# The client sends FIRST_PIECE, then the rest only once the handler has read as much. It is larger than
+# the read buffers on the way (WebOb's 8 KiB, for one), which a streamed upload also fills before the handler.
+FIRST_PIECE = b"f" * 65536
+READ_SIZE = 16384  # what a handler asks for at a time, where it chooses
+
+
+class Upload:
+    """What a handler read of a request body; ``first_read`` is set once it has read the first piece's size."""
+
+    def __init__(self) -> None:
+        self.first_read = threading.Event()
+        self.body = b""
+
+    def take(self, chunk: bytes) -> None:
+        self.body += chunk
+        if len(self.body) >= len(FIRST_PIECE):
+            self.first_read.set()
+
+    def read_all(self, read: Any) -> bytes:
+        """Read with ``read(size)`` until the body ends; answer what was read."""
+        while chunk := read(READ_SIZE):
+            self.take(chunk)
+        return self.body
+
+
+def upload_app(framework: str, upload: Upload) -> Any:
+    """``POST /upload`` reads the body in pieces, each handed to ``upload``, and answers the body it read."""
+    if framework == "flask":
+        import flask
+
+        app = flask.Flask(__name__)
+        app.post("/upload")(lambda: upload.read_all(flask.request.stream.read))
+        return app
+    if framework == "fastapi":
+        import fastapi
+        from fastapi.responses import Response
+
+        app = fastapi.FastAPI()
+
+        @app.post("/upload")
+        async def receive(request: fastapi.Request) -> Response:
+            async for chunk in request.stream():
+                upload.take(chunk)
+            return Response(upload.body)
+
+        return app
+    if framework == "django":
+        from django.http import HttpResponse
+        from django.urls import path
+        from django.views.decorators.csrf import csrf_exempt
+
+        from backendlab.contract_apps.django_app import ContractHandler, URLConf, configure
+
+        configure()
+        view = csrf_exempt(lambda request: HttpResponse(upload.read_all(request.read)))
+        return ContractHandler(URLConf([path("upload", view)]))
+    if framework == "pyramid":
+        from pyramid.config import Configurator
+        from pyramid.response import Response
+
+        with Configurator() as config:
+            config.add_route("upload", "/upload", request_method="POST")
+            config.add_view(lambda request: Response(upload.read_all(request.body_file.read)), route_name="upload")
+            return config.make_wsgi_app()
+    if framework == "tornado":
+        import tornado.web
+
+        @tornado.web.stream_request_body
+        class Receive(tornado.web.RequestHandler):
+            def data_received(self, chunk: bytes) -> None:
+                upload.take(chunk)
+
+            def post(self) -> None:
+                self.write(upload.body)
+
+        return tornado.web.Application([(r"/upload", Receive)], log_function=lambda handler: None)
+    if framework == "sanic":
+        import sanic
+
+        app = sanic_app("upload")
+
+        @app.post("/upload", stream=True)
+        async def receive(request: Any) -> Any:
+            while (chunk := await request.stream.read()) is not None:
+                upload.take(chunk)
+            return sanic.raw(upload.body)
+
+        return app
+    if framework == "cherrypy":
+        import cherrypy
+
+        class Root:
+            @cherrypy.expose
+            def upload(self) -> bytes:
+                return upload.read_all(cherrypy.request.rfile.read)
+
+            upload._cp_config = {"request.process_request_body": False}  # the handler reads the body
+
+        return cherrypy_app(Root())
+    raise ValueError(framework)
