@@ -10,15 +10,19 @@ from backendlab.contract_apps import IMPLEMENTATIONS
 from backendlab.rosetta import (
     concurrent_gets,
     default_threads,
+    error_fields,
     junit_outcomes,
+    listen_overflows,
     media_type,
     production_command,
     served_command,
     show_source,
+    source_excerpt,
     source_facts,
     source_path,
     table,
     timed_slow_requests,
+    timed_within,
 )
 
 SOURCE = '''"""A module docstring
@@ -74,6 +78,44 @@ def test_default_threads_are_the_installed_servers_defaults() -> None:
 
 def test_show_source_is_the_file_the_tab_includes() -> None:
     assert str(show_source("bottle").data).strip() == source_path("bottle").read_text().strip()
+
+
+def test_show_source_with_start_and_end_is_what_literalinclude_shows() -> None:
+    shown = str(show_source("flask", start='@app.post("/items")', end="return item, 201").data)
+    lines = shown.splitlines()
+    assert lines[0] == '@app.post("/items")' and lines[-1].strip().startswith("return item, 201"), lines
+    assert "def create_item" in shown and "def slow" not in shown
+    source = "a\n    if x:\n        start here\n        y = 1\n        end here\n    tail\n"
+    assert source_excerpt(source, "start", "end") == "start here\ny = 1\nend here"
+    assert source_excerpt(source, "y = 1") == "    y = 1\n    end here\ntail"  # dedented by the least indent
+
+
+def test_error_fields_names_the_keys_of_an_errors_object_and_never_raises() -> None:
+    def answer(body: bytes) -> requests.Response:
+        response = requests.Response()
+        response._content = body
+        return response
+
+    assert error_fields(answer(b'{"errors": {"price": "x", "name": "y"}}')) == ["name", "price"]
+    assert error_fields(answer(b'{"errors": ["name"]}')) is None
+    assert error_fields(answer(b'[1, 2]')) is None
+    assert error_fields(answer(b"<h1>Bad Request</h1>")) is None
+
+
+def test_listen_overflows_is_a_count_or_none() -> None:
+    count = listen_overflows()
+    assert count is None or count >= 0
+
+
+def test_timed_within_retries_out_of_bounds_attempts_and_prints_them(capsys: pytest.CaptureFixture[str]) -> None:
+    with serve(IMPLEMENTATIONS["fastapi"].make_app()) as server:
+        url = server.url + "/slow?ms=100"
+        seconds = timed_within(url, 3, 0.1, 5.0)
+        assert 0.1 <= seconds < 5.0 and capsys.readouterr().out == ""
+        seconds = timed_within(url, 3, 0.0, 0.05, attempts=2)  # impossible: 100 ms each
+        assert seconds >= 0.1
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 1 and printed[0].startswith("  attempt 1: ") and "measuring again" in printed[0], printed
 
 
 def test_timed_slow_requests_measures_rounds_and_never_raises(capsys: pytest.CaptureFixture[str]) -> None:

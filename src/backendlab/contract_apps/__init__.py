@@ -52,7 +52,7 @@ class Implementation:
     key: str
     title: str
     server: str  # production server the benchmark runs it on
-    interface: str  # WSGI, ASGI, or the framework's own server
+    interface: str  # WSGI, ASGI, or the framework's own server: a label for tables, nothing branches on it
     handlers: str  # "sync (threads)" or "async (event loop)"
     command: str  # what a deployer would type (the benchmark runs the same server on a free port)
     invalid_status: int = 400  # POST /items with an invalid body
@@ -88,7 +88,7 @@ IMPLEMENTATIONS: dict[str, Implementation] = {
         ),
         Implementation(
             "django", "Django", "waitress", "WSGI", "sync (threads)", _waitress("django"),
-            coerces=frozenset(LENIENT_BODIES),  # form fields parse str(value)
+            coerces=frozenset(LENIENT_BODIES),  # CharField: str(value); FloatField: float(value), so True is 1.0
         ),
         Implementation("pyramid", "Pyramid", "waitress", "WSGI", "sync (threads)", _waitress("pyramid")),
         Implementation(
@@ -96,7 +96,7 @@ IMPLEMENTATIONS: dict[str, Implementation] = {
             "python -m backendlab.bench.serve tornado --port 8000  # no CLI of its own: HTTPServer(app)",
         ),
         Implementation(
-            "sanic", "Sanic", "sanic", "own server", "async (event loop)",
+            "sanic", "Sanic", "sanic", "own server (also ASGI)", "async (event loop)",
             f"sanic {__name__}.sanic_app:make_app --factory --single-process --host 127.0.0.1 --port 8000 "
             "--no-access-logs",
         ),
