@@ -51,7 +51,7 @@ def render(found: dict[str, str], mutmut: str = "mutmut") -> str:
     for module, counts in sorted(per_module.items()):
         total = sum(counts.values())
         lines.append(f"| `{module}` | {total} | {counts['killed']} | {counts['survived']} | "
-                     f"{counts['killed'] / total:.0%} |")
+                     f"{100 * counts['killed'] // total}% |")  # rounded down: 100% only when none survived
     survivors = sorted(name for name, status in found.items() if status == "survived")
     lines += ["", f"## Surviving mutants ({len(survivors)})", ""]
     by_module = collections.Counter(module_of(name) for name in survivors)
