@@ -9,7 +9,7 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 # -qq: pip prints errors only (this machine's pip.conf makes its warnings very noisy)
 PIP_QUIET := -qq --disable-pip-version-check
 
-.PHONY: help setup sandbox-tools hub-proxy book test lab hub notebooks course-map exercises grade bench mutate lint lock clean
+.PHONY: help setup sandbox-tools hub-proxy book test lab hub notebooks course-map exercises grade bench bench-attribution mutate lint lock clean
 .DEFAULT_GOAL := help
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader generate_assignment; ASSIGNMENTS=\"01-lightweight ...\" for some)"
 	@echo "make grade      autograde submitted/<student>/<assignment>/ (each in a sandbox), grades.csv, feedback"
 	@echo "make bench      run the full benchmark and write the results the benchmark chapter plots"
+	@echo "make bench-attribution  uvloop, httptools, Starlette...: the attribution experiments, about 6 min (attribution.json)"
 	@echo "make mutate     mutation testing of the helper package (mutmut), report in mutation-report.md"
 	@echo "make lint       ruff"
 	@echo "make lock       recompile requirements.txt from requirements.in"
@@ -107,6 +108,9 @@ grade: $(if $(ENV_BIN),,$(STAMP)) sandbox-tools
 
 bench: $(STAMP)
 	$(BIN)/python -m backendlab.bench run --full
+
+bench-attribution: $(STAMP)
+	$(BIN)/python -m backendlab.bench attribution
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

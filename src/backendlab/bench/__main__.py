@@ -1,4 +1,5 @@
-"""``python -m backendlab.bench run [--full|--quick] [--out PATH]`` and ``... plot [--results PATH]``."""
+"""``python -m backendlab.bench run [--full|--quick] [--out PATH]``, ``... plot [--results PATH]`` and
+``... attribution [--out PATH]``."""
 
 from __future__ import annotations
 
@@ -34,8 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-plots", action="store_true", help="write the results file only")
     plot = commands.add_parser("plot", help="redraw the PNG plots from a results file")
     plot.add_argument("--results", type=Path, default=DEFAULT_OUT)
+    attribution = commands.add_parser("attribution", help="the attribution experiments (uvloop, httptools, "
+                                      "Starlette, ...), written to their own results file")
+    attribution.add_argument("--out", type=Path, default=None,
+                             help="results file (default notebooks/benchmark_results/attribution.json)")
     args = parser.parse_args(argv)
 
+    if args.command == "attribution":
+        return run_attribution_command(args.out)
     if args.command == "plot":
         from backendlab.bench.plots import save_plots
 
@@ -59,6 +66,20 @@ def main(argv: list[str] | None = None) -> int:
         for path in save_plots(results, out.parent):
             print(f"wrote {path}")
     failed = [key for key, entry in results["implementations"].items() if not entry.get("correct")]
+    if failed:
+        print(f"did not start or answered wrongly: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def run_attribution_command(out: Path | None) -> int:
+    from backendlab.bench import attribution
+
+    expected = attribution.expected_seconds()
+    print(f"attribution run: {len(attribution.VARIANTS)} servers, {attribution.ATTRIBUTION.rounds} rounds, "
+          f"about {expected / 60:.1f} min", file=sys.stderr)
+    results = attribution.run_attribution()
+    print(f"wrote {attribution.write(results, out or attribution.DEFAULT_OUT)} in {results['elapsed_s']:.0f} s")
+    failed = [key for key, entry in results["variants"].items() if not entry.get("correct")]
     if failed:
         print(f"did not start or answered wrongly: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

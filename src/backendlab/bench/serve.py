@@ -66,7 +66,9 @@ def _announce(port: int) -> None:
 
 
 def _bound_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP, as a socket from getaddrinfo has: asyncio's standard loop sets TCP_NODELAY
+    # on accepted connections only then (asyncio/base_events.py, _set_nodelay); uvloop always does.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     return sock
@@ -80,16 +82,18 @@ def run_waitress(app: Any, host: str, port: int) -> None:
     server.run()
 
 
-def run_uvicorn(app: Any, host: str, port: int) -> None:
+def run_uvicorn(app: Any, host: str, port: int, **options: Any) -> None:
+    """``options``: more ``uvicorn.Config`` settings (the attribution runs set ``loop`` and ``http``)."""
     import uvicorn
 
     sock = _bound_socket(host, port)
     _announce(sock.getsockname()[1])
-    config = uvicorn.Config(app, access_log=False, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, access_log=False, log_level="warning", lifespan="off", **options)
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def run_tornado(app: Any, host: str, port: int) -> None:
+def run_tornado(app: Any, host: str, port: int, loop: str = "asyncio") -> None:
+    """On asyncio's standard loop, or on uvloop with ``loop="uvloop"`` (Tornado runs on any asyncio loop)."""
     from tornado.httpserver import HTTPServer
     from tornado.netutil import bind_sockets
 
@@ -99,10 +103,18 @@ def run_tornado(app: Any, host: str, port: int) -> None:
         _announce(sockets[0].getsockname()[1])
         await asyncio.Event().wait()
 
-    asyncio.run(main())
+    if loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())
 
 
-def run_sanic(app: Any, host: str, port: int) -> None:
+def run_sanic(app: Any, host: str, port: int, use_uvloop: bool | None = None) -> None:
+    """``use_uvloop=False`` sets Sanic's ``USE_UVLOOP`` to false (by default Sanic installs uvloop's policy)."""
+    if use_uvloop is not None:
+        app.config.USE_UVLOOP = use_uvloop  # sanic/mixins/startup.py, setup_loop()
     sock = _bound_socket(host, port)  # Sanic turns port 0 into 8000: hand it a bound socket
     _announce(sock.getsockname()[1])
     app.run(sock=sock, single_process=True, access_log=False, motd=False)
