@@ -20,7 +20,15 @@ from backendlab.profiles import (
     parse_table,
 )
 
-ABSENT = object()  # a change that deletes the field
+
+class _Absent:
+    """A change that deletes the field (its repr is stable, so xdist workers collect the same test ids)."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = _Absent()
 
 
 def table(**flask_changes: object) -> dict:
