@@ -36,7 +36,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from backendlab.commands import _free_port  # a free port on 127.0.0.1
 
 HOST = "127.0.0.1"
 COURSE_ID = "backend-lab"
@@ -71,12 +72,6 @@ class Account:
     def course(self) -> Path:
         """The course checkout in this account's home."""
         return self.home / CHECKOUT
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def check_requirements() -> None:
