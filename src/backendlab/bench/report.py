@@ -366,21 +366,12 @@ def claims_table(results: dict[str, Any], attribution: dict[str, Any] | None = N
 
 
 def ordering_sentence(results: dict[str, Any]) -> str:
-    """How this run's ordering compares with the broad picture of TechEmpower's Python results."""
+    """This run's order at 64 connections, fastest first, naming the two fastest and the two slowest."""
     ranking = [k for k, _ in rank_at(results)]
     if len(ranking) < 4:
-        return "Too few frameworks measured to compare orderings."
+        return "Too few frameworks measured to name the fastest and the slowest two."
     top, bottom = ranking[:2], ranking[-2:]
-    uvloop_lead = {"fastapi", "sanic"} == set(top)
-    django_low = "django" in ranking[len(ranking) // 2:]
     names = ", ".join(_title(results, k) for k in ranking)
-    sentence = (f"Order at 64 connections, fastest first: {names}. The two fastest were "
-                f"{_title(results, top[0])} and {_title(results, top[1])}; the two slowest "
-                f"{_title(results, bottom[0])} and {_title(results, bottom[1])}. ")
-    if uvloop_lead and django_low:
-        sentence += ("That matches TechEmpower's broad picture: Sanic and FastAPI (both on uvloop) lead, Django "
-                     "sits in the lower half.")
-    else:
-        sentence += ("That departs from TechEmpower's broad picture (Sanic and FastAPI first, Django in the lower "
-                     "half) in at least one respect; see the discussion below.")
-    return sentence
+    return (f"Order at 64 connections, fastest first: {names}. The two fastest were "
+            f"{_title(results, top[0])} and {_title(results, top[1])}; the two slowest "
+            f"{_title(results, bottom[0])} and {_title(results, bottom[1])}.")
