@@ -8,9 +8,14 @@ against the outcomes of these same tests, run again in a process of their own.
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,7 @@ import requests
 
 from backendlab import capability_apps, serving
 from backendlab.capabilities import CAPABILITIES, MATRIX_FILE, NotAvailable, Proven, cell_test_ids, matrix_markdown
+from backendlab.commands import CommandServer
 from backendlab.contract_apps import FRAMEWORKS, IMPLEMENTATIONS
 from backendlab.contract_apps._common import HELLO
 
@@ -380,12 +386,79 @@ def streamed_upload(framework: str) -> None:
     assert read_before_rest and status == 200 and echoed == capability_apps.FIRST_PIECE + REST
 
 
+# -- graceful shutdown: SIGTERM to the production command while a request is in flight ---------------------
+
+# Bounds far above what was measured here (idle, 2 cores), so that a loaded machine cannot fail them:
+STARTED_WITHIN = 30.0  # request sent -> its handler has started (measured: at most 15 ms)
+# SIGTERM -> a new connection is refused (measured: at most 0.1 s; Uvicorn looks at its exit flag every 0.1 s).
+# It must stay below Sanic's 15 s grace period, after which Sanic aborts the request the test still holds.
+REFUSED_WITHIN = 10.0
+EXITED_WITHIN = 30.0  # go-ahead -> the process is gone (measured: at most 0.25 s)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    """Check ``condition`` every 10 ms until it holds (True) or ``seconds`` have passed (False)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def refuses_connections(port: int) -> bool:
+    """Whether a new connection to ``port`` is refused (one the listener reset while closing is not)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT).close()
+    except ConnectionRefusedError:
+        return True
+    except OSError:  # accepted into the listen queue, then reset: try again
+        return False
+    return False
+
+
+def held_get(url: str) -> tuple[int, str] | str:
+    """GET ``url``: the status and body, or the name of the error if the connection was cut."""
+    try:
+        response = requests.get(url, timeout=capability_apps.HOLD)
+    except requests.ConnectionError as error:
+        return type(error).__name__
+    return response.status_code, response.text
+
+
+def graceful_shutdown(framework: str) -> None:
+    command = capability_apps.in_flight_command(framework)
+    with tempfile.TemporaryDirectory() as directory, ThreadPoolExecutor(max_workers=1) as client:
+        folder = Path(directory)
+        env = {capability_apps.IN_FLIGHT_FOLDER: directory}
+        with CommandServer(command, name=f"capability-shutdown-{framework}", cwd=directory, env=env).start() as server:
+            try:
+                answer = client.submit(held_get, server.url + "/in-flight")
+                started = wait_until((folder / capability_apps.STARTED).exists, STARTED_WITHIN)
+                assert started, f"the held request's handler did not start:\n{server.output}"
+                os.kill(server.pid, signal.SIGTERM)
+                refused = wait_until(lambda: refuses_connections(server.port), REFUSED_WITHIN)
+                alive_when_refused = server.running
+            finally:
+                (folder / capability_apps.PROCEED).touch()  # the held request may answer now
+            got = answer.result()
+            exited = wait_until(lambda: not server.running, EXITED_WITHIN)
+        exit_status = server.returncode
+    if isinstance(CAPABILITIES["graceful-shutdown"].cells[framework], Proven):
+        assert got == (200, capability_apps.FINISHED), f"the held request got {got!r}"
+        assert refused and alive_when_refused, "new connections were not refused while the request was held"
+        assert exited, f"the process had not exited {EXITED_WITHIN:g} s after the request was answered"
+    else:  # not available: SIGTERM ends the process at once, and the held request is cut
+        assert got == "ConnectionError" and exit_status == -signal.SIGTERM, (got, exit_status)
+
+
 CHECKS: dict[str, Callable[[str], None]] = {
     "wsgi": wsgi, "asgi": asgi, "typed-path": typed_path,
     "json-errors": json_errors, "templates": templates, "static-files": static_files,
     "sessions": sessions, "hooks": hooks, "openapi": openapi,
     "streaming": streaming, "sse": server_sent_events, "background": background_tasks,
     "csrf": csrf, "websockets": websockets_echo, "uploads": streamed_upload,
+    "graceful-shutdown": graceful_shutdown,
 }
 
 

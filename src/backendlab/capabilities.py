@@ -82,6 +82,30 @@ def _no_csrf(package: str, version: str) -> NotAvailable:
                         _never_mentions(package, "CSRF or XSRF", version))
 
 
+def _servers() -> str:
+    """Each production server and the frameworks the course runs on it (the contract apps' registry)."""
+    by_server: dict[str, list[str]] = {}
+    for impl in IMPLEMENTATIONS.values():
+        by_server.setdefault(impl.server, []).append(impl.title)
+    return ", ".join(f"{server} ({', '.join(titles)})" for server, titles in by_server.items())
+
+
+# SIGTERM is what stops a service: docker stop, systemd (KillSignal=) and Kubernetes send it first.
+SIGTERM_SOURCES = (
+    "[docker stop](https://docs.docker.com/reference/cli/docker/container/stop/), "
+    "[systemd](https://man7.org/linux/man-pages/man5/systemd.kill.5.html) and "
+    "[Kubernetes](https://kubernetes.io/docs/concepts/workloads/pods/pod-termination/)"
+)
+WAITRESS_CUTS = NotAvailable(
+    "waitress, the production server here, cuts the request: it installs no signal handler, so SIGTERM's "
+    "default action ends the process at once and the client's connection closes without an answer; no "
+    "waitress option changes that",
+    "no module of `waitress/` imports `signal`; `waitress/server.py`, `BaseWSGIServer.run` (line 330) "
+    "catches only `SystemExit` and `KeyboardInterrupt` (waitress 3.0.2)",
+    shown_by_test=True,
+)
+
+
 CAPABILITIES: dict[str, Capability] = {
     capability.key: capability
     for capability in [
@@ -479,6 +503,50 @@ CAPABILITIES: dict[str, Capability] = {
                     "(Bottle 0.13.4)"),
                 "cherrypy": Proven(BUILT_IN, "`request.process_request_body: False` in the handler's config and "
                                    "`cherrypy.request.rfile.read(n)`"),
+            },
+        ),
+        Capability(
+            "graceful-shutdown", "Graceful shutdown (production server)",
+            "the framework's production command, as the Rosetta chapter runs it, with the contract app swapped "
+            "for one whose `GET /in-flight` is held until the test lets it answer (same server, same options: "
+            "`backendlab.capability_apps.in_flight_command`); once that request's handler has started, the "
+            f"server process gets SIGTERM, the signal {SIGTERM_SOURCES} send first to stop a service. Graceful: "
+            "new connections are refused while the request is held, the request still gets its `200` answer, "
+            "and the process then exits by itself. The property is the server's, not the framework's; the "
+            f"servers: {_servers()}",
+            {
+                "flask": WAITRESS_CUTS,
+                "fastapi": Proven("add-on: uvicorn", "Uvicorn's handler for SIGINT and SIGTERM "
+                                  "(`uvicorn/server.py`, `HANDLED_SIGNALS`, line 45): `shutdown` closes the "
+                                  "listening socket (line 286) and waits for open connections, without a time "
+                                  "limit unless `--timeout-graceful-shutdown` is given (`uvicorn/config.py`, line "
+                                  "236), then raises the signal again (line 349) for the exit status"),
+                "django": WAITRESS_CUTS,
+                "pyramid": WAITRESS_CUTS,
+                "tornado": NotAvailable(
+                    "Tornado's `HTTPServer` installs no signal handler, so SIGTERM's default action ends the "
+                    "process at once and the request is cut; a graceful stop is code the program writes (on "
+                    "SIGTERM, `HTTPServer.stop()`, then `await close_all_connections()`), which the course's "
+                    "runner (`backendlab.bench.serve.run_tornado`) does not have",
+                    "`tornado/httpserver.py`, `HTTPServer.close_all_connections` docstring (line 212) and "
+                    "`tornado/tcpserver.py`, `TCPServer.stop` (line 301); no module of `tornado/` mentions "
+                    "SIGTERM (Tornado 6.6)",
+                    shown_by_test=True),
+                "sanic": Proven(BUILT_IN, "Sanic's server: `_setup_system_signals` makes SIGINT and SIGTERM call "
+                                "`app.stop` (`sanic/server/runners.py`, line 159); its `_cleanup` (line 305) closes "
+                                "the listener and waits for open connections up to `GRACEFUL_SHUTDOWN_TIMEOUT`, "
+                                "15 s by default (`sanic/config.py`, line 40), then aborts them (line 333)"),
+                "bottle": WAITRESS_CUTS,
+                "cherrypy": NotAvailable(
+                    "cheroot, the production server here, installs no signal handler, so SIGTERM's default action "
+                    "ends the process at once and the request is cut; cheroot's graceful `Server.stop()` is "
+                    "called by the program (the course's runner, `backendlab.bench.serve.run_cheroot`, does "
+                    "not), and the SIGTERM handler is CherryPy's engine's (`cherrypy.quickstart` subscribes it), "
+                    "which the course does not run",
+                    "no module of `cheroot/` imports `signal`; `cheroot/server.py`, `Server.stop` (line 2231) "
+                    "(cheroot 11.1); `cherrypy/process/plugins.py`, `SignalHandler.__init__` (line 98: SIGTERM "
+                    "calls `bus.exit`) and `cherrypy/__init__.py`, `quickstart` (line 178) (CherryPy 18.10)",
+                    shown_by_test=True),
             },
         ),
     ]

@@ -3,19 +3,24 @@
 Each ``*_app(framework, ...)`` returns a fresh app object that :func:`backendlab.serving.serve`
 can serve. Each is written the framework's own way (or with the add-on the capability matrix
 names); where a framework lacks the capability, the app shows what a handler gets instead.
+The graceful-shutdown row's :func:`in_flight_app` is served instead by each framework's production
+command, in a process of its own (:func:`in_flight_command`).
 """
 
 import asyncio
 import itertools
 import json
+import os
+import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 __all__ = [
-    "BackgroundWork", "Upload", "background_app", "csrf_app", "json_echo_app", "static_app", "stream_app",
-    "template_app", "upload_app", "websocket_app",
+    "BackgroundWork", "Upload", "background_app", "csrf_app", "in_flight_app", "in_flight_command", "json_echo_app",
+    "static_app", "stream_app", "template_app", "upload_app", "websocket_app",
 ]
 
 _sanic_names = itertools.count(1)
@@ -912,3 +917,144 @@ def upload_app(framework: str, upload: Upload) -> Any:
 
         return cherrypy_app(Root())
     raise ValueError(framework)
+
+
+# -- graceful shutdown: GET /in-flight is held until the test, having signalled the server, lets it finish ----
+
+IN_FLIGHT_FOLDER = "BACKENDLAB_IN_FLIGHT_FOLDER"  # environment variable: where the marker files are
+STARTED = "started"  # the handler creates this file when it starts
+PROCEED = "proceed"  # the test creates this file: the handler may answer
+FINISHED = "finished"  # the answer once the go-ahead came
+HOLD = 60.0  # seconds a held request waits for the go-ahead before it answers "gave up"
+MODULE = "backendlab.capability_apps"  # this module, as a command names it (also when run as __main__)
+
+
+def hold(folder: Path) -> str:
+    """Mark the request as started, then wait for the go-ahead file; answer whether it came."""
+    (folder / STARTED).touch()
+    deadline = time.monotonic() + HOLD
+    while not (folder / PROCEED).exists():
+        if time.monotonic() > deadline:
+            return "gave up"
+        time.sleep(0.01)
+    return FINISHED
+
+
+def in_flight_app(framework: str, folder: Path) -> Any:
+    """``GET /in-flight`` answers :func:`hold` as text: it is held until ``folder`` has the go-ahead file."""
+    if framework == "flask":
+        import flask
+
+        app = flask.Flask(__name__)
+        app.get("/in-flight")(lambda: hold(folder))
+        return app
+    if framework == "fastapi":
+        import fastapi
+        from fastapi.responses import PlainTextResponse
+
+        app = fastapi.FastAPI()
+
+        @app.get("/in-flight", response_class=PlainTextResponse)
+        async def in_flight() -> str:
+            return await asyncio.to_thread(hold, folder)  # the wait runs in a thread, not on the loop
+
+        return app
+    if framework == "django":
+        from django.http import HttpResponse
+        from django.urls import path
+
+        from backendlab.contract_apps.django_app import ContractHandler, URLConf, configure
+
+        configure()
+        return ContractHandler(URLConf([path("in-flight", lambda request: HttpResponse(hold(folder)))]))
+    if framework == "pyramid":
+        from pyramid.config import Configurator
+        from pyramid.response import Response
+
+        with Configurator() as config:
+            config.add_route("in_flight", "/in-flight")
+            config.add_view(lambda request: Response(hold(folder)), route_name="in_flight")
+            return config.make_wsgi_app()
+    if framework == "tornado":
+        import tornado.web
+
+        class InFlight(tornado.web.RequestHandler):
+            async def get(self) -> None:
+                self.write(await asyncio.to_thread(hold, folder))
+
+        return tornado.web.Application([(r"/in-flight", InFlight)], log_function=lambda handler: None)
+    if framework == "sanic":
+        import sanic
+
+        app = sanic_app("in_flight")
+
+        @app.get("/in-flight")
+        async def in_flight(request: Any) -> Any:
+            return sanic.text(await asyncio.to_thread(hold, folder))
+
+        return app
+    if framework == "bottle":
+        import bottle
+
+        app = bottle.Bottle()
+        app.route("/in-flight", callback=lambda: hold(folder))
+        return app
+    if framework == "cherrypy":
+        import cherrypy
+
+        class Root:
+            @cherrypy.expose
+            def in_flight(self) -> str:  # CherryPy's dispatcher maps /in-flight to in_flight
+                return hold(folder)
+
+        return cherrypy_app(Root())
+    raise ValueError(framework)
+
+
+def __getattr__(name: str) -> Any:
+    """``in_flight_<framework>``: a factory, without arguments, of that framework's :func:`in_flight_app`
+    with the folder named by :data:`IN_FLIGHT_FOLDER`, for a server command's app argument."""
+    from backendlab.contract_apps import FRAMEWORKS
+
+    framework = name.removeprefix("in_flight_")
+    if framework not in FRAMEWORKS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return lambda *_: in_flight_app(framework, Path(os.environ[IN_FLIGHT_FOLDER]))  # Sanic passes its args
+
+
+def in_flight_command(framework: str) -> str:
+    """The framework's production command as the course shows it (``{port}`` for the port), serving
+    :func:`in_flight_app` instead of the contract app: same server, same options."""
+    from backendlab.contract_apps import IMPLEMENTATIONS
+    from backendlab.rosetta import served_command
+
+    command = served_command(IMPLEMENTATIONS[framework])
+    swapped = command.replace(f"backendlab.contract_apps.{framework}_app:make_app", f"{MODULE}:in_flight_{framework}")
+    swapped = swapped.replace("-m backendlab.bench.serve ", f"-m {MODULE} ")
+    if swapped == command:
+        raise ValueError(f"{command!r} names no contract app this function knows how to swap")
+    return swapped
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m backendlab.capability_apps KEY --port PORT``: what ``python -m backendlab.bench.serve KEY``
+    does (the same server runner), serving :func:`in_flight_app` instead of the contract app."""
+    import argparse
+    import logging
+
+    from backendlab.bench.serve import RUNNERS
+    from backendlab.contract_apps import FRAMEWORKS, IMPLEMENTATIONS
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("key", choices=FRAMEWORKS)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    app = in_flight_app(args.key, Path(os.environ[IN_FLIGHT_FOLDER]))
+    RUNNERS[IMPLEMENTATIONS[args.key].server](app, args.host, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
