@@ -21,8 +21,8 @@ help:
 	@echo "make course-map write book/course-map.md from the chapters (minutes, exercises, assignments)"
 	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader generate_assignment; ASSIGNMENTS=\"01-lightweight ...\" for some)"
 	@echo "make grade      autograde submitted/<student>/<assignment>/ (each in a sandbox), grades.csv, feedback"
-	@echo "make bench      run the full benchmark and write the results the benchmark chapter plots"
-	@echo "make bench-attribution  uvloop, httptools, Starlette...: the attribution experiments, about 6 min (attribution.json)"
+	@echo "make bench      run the full benchmark and the attribution experiments, write the results the benchmark chapter plots"
+	@echo "make bench-attribution  only the attribution experiments (uvloop, httptools, Starlette...), about 6 min (attribution.json)"
 	@echo "make mutate     mutation testing of the helper package (mutmut), report in mutation-report.md"
 	@echo "make lint       ruff"
 	@echo "make lock       recompile requirements.txt from requirements.in"
@@ -108,6 +108,7 @@ grade: $(if $(ENV_BIN),,$(STAMP)) sandbox-tools
 
 bench: $(STAMP)
 	$(BIN)/python -m backendlab.bench run --full
+	$(BIN)/python -m backendlab.bench attribution
 
 bench-attribution: $(STAMP)
 	$(BIN)/python -m backendlab.bench attribution

@@ -38,7 +38,6 @@ import logging
 import socket
 import sys
 import threading
-import time
 from typing import Any, ClassVar
 
 __all__ = [
@@ -162,6 +161,8 @@ atexit.register(stop_all)
 
 
 def _bind_listening_socket(port: int) -> socket.socket:
+    """The server's socket, bound to 127.0.0.1 and listening before any server code runs: from here
+    on the kernel completes connections into the backlog, so a client never sees "refused"."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.bind((HOST, port))
@@ -175,18 +176,6 @@ def _bind_listening_socket(port: int) -> socket.socket:
         raise ServerStartError(f"cannot bind {HOST}:{port}: {exc}") from exc
     sock.listen(1024)
     return sock
-
-
-def _wait_until_accepting(port: int, deadline: float) -> None:
-    """Probe the port with TCP connects until one succeeds or the deadline passes."""
-    while True:
-        try:
-            with socket.create_connection((HOST, port), timeout=max(0.05, deadline - time.monotonic())):
-                return
-        except OSError:
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(0.005)
 
 
 # --------------------------------------------------------------------------------------
@@ -274,7 +263,6 @@ class BackgroundServer:
         thread = threading.Thread(target=self._thread_main, name=f"backendlab:{self.name}", daemon=True)
         thread._backendlab_server = self  # type: ignore[attr-defined]
         self._thread = thread
-        deadline = time.monotonic() + self.startup_timeout
         try:
             self._prepare()
             thread.start()
@@ -289,7 +277,6 @@ class BackgroundServer:
                     f"{self.server_software} failed to start {self.name!r}: "
                     f"{type(self._error).__name__}: {self._error}"
                 ) from self._error
-            _wait_until_accepting(self.port, deadline)
         except BaseException:
             self._teardown(raise_crash=False)
             raise
@@ -406,9 +393,9 @@ class WSGIServer(BackgroundServer):
         owner = self
 
         class RequestHandler(WSGIRequestHandler):
-            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
                 if owner.access_log:
-                    super().log_request(code, size)
+                    super().log_request(*args, **kwargs)
 
         class Server(ThreadedWSGIServer):
             def process_request_thread(self, request: Any, client_address: Any) -> None:
@@ -554,13 +541,10 @@ class SanicServer(_LoopServer):
         # re-run cell can create Sanic("same-name") again), re-finalizing an app that
         # was served before, and TouchUp's rewrites for a second app in one process.
         Sanic.test_mode = True
-        self.app.config.MOTD = False
         self.app.config.TOUCHUP = False
 
     async def _start_async(self) -> None:
-        self._sanic_server = await self.app.create_server(
-            sock=self._sock, access_log=self.access_log, return_asyncio_server=True
-        )
+        self._sanic_server = await self.app.create_server(sock=self._sock, access_log=self.access_log)
         if self._sanic_server.server is None:  # older Sanic returned it un-awaited
             await self._sanic_server
         await self._sanic_server.startup()
@@ -703,22 +687,16 @@ class CherootServer(BackgroundServer):
 # Choosing the server for an app
 # --------------------------------------------------------------------------------------
 
-def _is_instance_of(app: Any, module_name: str, attribute_path: str) -> bool:
-    """isinstance check against a class of a module only if that module is imported."""
-    module = sys.modules.get(module_name)
-    if module is None:
-        return False
-    cls: Any = module
-    for part in attribute_path.split("."):
-        cls = getattr(cls, part, None)
-        if cls is None:
-            return False
-    return isinstance(app, cls)
+def _is_instance_of(app: Any, module_name: str, class_name: str) -> bool:
+    """isinstance check against a class of a module, only if that module was imported already."""
+    cls = getattr(sys.modules.get(module_name), class_name, None)
+    return cls is not None and isinstance(app, cls)
 
 
 def _is_asgi(app: Any) -> bool:
+    """An ``async def`` function or method, or an object whose class has ``async def __call__``."""
     call = app if inspect.isfunction(app) or inspect.ismethod(app) else type(app).__call__
-    return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(getattr(call, "__func__", None))
+    return inspect.iscoroutinefunction(call)
 
 
 def server_class_for(app: Any) -> type[BackgroundServer]:
