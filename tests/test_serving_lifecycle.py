@@ -7,11 +7,13 @@ at stop time, and which server an app gets when its framework was never imported
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -370,3 +372,72 @@ def test_bound_methods_are_detected_as_asgi_or_wsgi() -> None:
     apps = Apps()
     assert server_class_for(apps.asgi) is serving.ASGIServer
     assert server_class_for(apps.wsgi) is serving.WSGIServer
+
+
+def test_uvicorns_first_answers_carry_its_date_and_server_headers() -> None:
+    with serve(MAKERS["fastapi"]()) as server:
+        response = requests.get(server.url + "/hello", timeout=TIMEOUT)
+    assert response.headers["server"] == "uvicorn" and response.headers["date"].endswith(" GMT")
+
+
+@pytest.mark.parametrize("framework", ["tornado", "sanic", "fastapi"])
+def test_tasks_an_app_leaves_running_are_cancelled_at_stop(framework: str) -> None:
+    """A task a handler started and never awaited gets cancelled at stop: its cleanup (finally) runs."""
+    cleaned_up = threading.Event()
+    leftovers: list[asyncio.Task] = []
+
+    async def linger() -> None:
+        try:
+            await asyncio.Event().wait()  # forever
+        finally:
+            cleaned_up.set()
+
+    def start_lingering_task() -> None:
+        leftovers.append(asyncio.get_running_loop().create_task(linger()))
+
+    with serve(LINGERING_APPS[framework](start_lingering_task), name=f"lingering-{framework}") as server:
+        assert requests.get(server.url + "/linger", timeout=TIMEOUT).text == "started"
+    assert cleaned_up.is_set(), "the app's task was not cancelled (its finally block never ran)"
+    assert leftovers[0].cancelled()
+
+
+def tornado_lingering(start: Any) -> Any:
+    import tornado.web
+
+    class Linger(tornado.web.RequestHandler):
+        async def get(self) -> None:
+            start()
+            self.write("started")
+
+    return tornado.web.Application([(r"/linger", Linger)])
+
+
+def sanic_lingering(start: Any) -> Any:
+    from sanic import Sanic
+    from sanic.response import text
+
+    app = Sanic("lingering")
+
+    @app.get("/linger")
+    async def linger(request: Any) -> Any:
+        start()
+        return text("started")
+
+    return app
+
+
+def fastapi_lingering(start: Any) -> Any:
+    from fastapi import FastAPI
+    from fastapi.responses import PlainTextResponse
+
+    app = FastAPI()
+
+    @app.get("/linger", response_class=PlainTextResponse)
+    async def linger() -> str:
+        start()
+        return "started"
+
+    return app
+
+
+LINGERING_APPS = {"tornado": tornado_lingering, "sanic": sanic_lingering, "fastapi": fastapi_lingering}
