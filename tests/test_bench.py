@@ -571,7 +571,6 @@ def test_report_tables_and_claims_from_the_committed_results() -> None:
     assert len(report.claims(results)) == 7
     for table in (report.sweep_table(results), report.many_connections_table(results), report.claims_table(results)):
         assert table.count("\n") >= 3
-    assert report.ordering_sentence(results).startswith("Order at 64 connections")
     assert "hello_json" in report.handler_source("flask") and "HelloJSON" in report.handler_source("tornado")
     assert report.source_table().count("\n") == len(FRAMEWORKS) + 1
 
@@ -741,21 +740,6 @@ def test_claims_table_lists_every_claim_in_order() -> None:
         "| FastAPI", "| FastAPI", "| Tornado", "| Tornado", "| Sanic", "| Sanic", "| (article)"]
     first = report.claims(results)[0]
     assert lines[2] == f"| FastAPI | {first['claim']} | {first['measured']} | {first['verdict']} |"
-
-
-def test_ordering_sentence_names_the_order_and_both_ends() -> None:
-    from backendlab.bench import report
-
-    results = ranked_results(["sanic", "fastapi", "flask", "tornado", "bottle", "django", "pyramid", "cherrypy"])
-    assert report.ordering_sentence(results) == (
-        "Order at 64 connections, fastest first: Sanic, FastAPI, Flask, Tornado, Bottle, Django, Pyramid, "
-        "CherryPy. The two fastest were Sanic and FastAPI; the two slowest Pyramid and CherryPy.")
-    four = ranked_results(["flask", "bottle", "fastapi", "sanic"])
-    assert report.ordering_sentence(four) == (
-        "Order at 64 connections, fastest first: Flask, Bottle, FastAPI, Sanic. The two fastest were Flask and "
-        "Bottle; the two slowest FastAPI and Sanic.")
-    few = ranked_results(["sanic", "fastapi", "django"])
-    assert report.ordering_sentence(few) == "Too few frameworks measured to name the fastest and the slowest two."
 
 
 def test_rank_at_uses_64_connections_or_the_highest_level() -> None:
@@ -1167,7 +1151,7 @@ def test_every_claim_is_quoted_and_titles_fall_back_to_the_key() -> None:
     assert claim(results, "Sanic", "optimized")["measured"] == (
         "7,000 req/s on GET /json at 64 connections: 2 of 8 (88% of FastAPI)")
     del results["implementations"]["cherrypy"]["title"], results["implementations"]["fastapi"]
-    assert report.ordering_sentence(results).startswith("Order at 64 connections, fastest first: fastapi, Sanic")
+    assert claim(results, "Sanic", "optimized")["measured"].endswith("(88% of fastapi)")  # no title: the key
     del results["many_connections"]
     assert len(report.claims(results)) == 6, "without many-connections runs: no Tornado hold claim"
 

@@ -364,14 +364,3 @@ def claims_table(results: dict[str, Any], attribution: dict[str, Any] | None = N
              for c in claims(results, attribution)]
     return Table("\n".join(rows))
 
-
-def ordering_sentence(results: dict[str, Any]) -> str:
-    """This run's order at 64 connections, fastest first, naming the two fastest and the two slowest."""
-    ranking = [k for k, _ in rank_at(results)]
-    if len(ranking) < 4:
-        return "Too few frameworks measured to name the fastest and the slowest two."
-    top, bottom = ranking[:2], ranking[-2:]
-    names = ", ".join(_title(results, k) for k in ranking)
-    return (f"Order at 64 connections, fastest first: {names}. The two fastest were "
-            f"{_title(results, top[0])} and {_title(results, top[1])}; the two slowest "
-            f"{_title(results, bottom[0])} and {_title(results, bottom[1])}.")
