@@ -9,6 +9,7 @@ against the outcomes of these same tests, run again in a process of their own.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import tempfile
@@ -389,7 +390,7 @@ def streamed_upload(framework: str) -> None:
 # -- graceful shutdown: SIGTERM to the production command while a request is in flight ---------------------
 
 # Bounds far above what was measured here (idle, 2 cores), so that a loaded machine cannot fail them:
-STARTED_WITHIN = 30.0  # request sent -> its handler has started (measured: at most 15 ms)
+STARTED_WITHIN = 30.0  # request sent -> its handler has started (measured: at most 15 ms); also the ready line
 # SIGTERM -> a new connection is refused (measured: at most 0.1 s; Uvicorn looks at its exit flag every 0.1 s).
 # It must stay below Sanic's 15 s grace period, after which Sanic aborts the request the test still holds.
 REFUSED_WITHIN = 10.0
@@ -433,6 +434,9 @@ def graceful_shutdown(framework: str) -> None:
         env = {capability_apps.IN_FLIGHT_FOLDER: directory}
         with CommandServer(command, name=f"capability-shutdown-{framework}", cwd=directory, env=env).start() as server:
             try:
+                if ready_line := capability_apps.READY_LINE.get(framework):  # a SIGTERM before it is not a stop
+                    ready = wait_until(lambda: ready_line in server.output, STARTED_WITHIN)
+                    assert ready, f"the command never printed {ready_line!r}:\n{server.output}"
                 answer = client.submit(held_get, server.url + "/in-flight")
                 started = wait_until((folder / capability_apps.STARTED).exists, STARTED_WITHIN)
                 assert started, f"the held request's handler did not start:\n{server.output}"
@@ -492,13 +496,36 @@ def test_every_cell_is_a_test_or_not_available_with_reason_and_source() -> None:
     for capability in CAPABILITIES.values():
         assert list(capability.cells) == FRAMEWORKS, capability.key
         assert capability.key in CHECKS, f"{capability.key}: no test"
+        # a row about servers names the server in every cell, and a row about frameworks in none
+        assert len({bool(cell.server) for cell in capability.cells.values()}) == 1, capability.key
         for framework, cell in capability.cells.items():
             if isinstance(cell, Proven):
                 assert cell.how == "built in" or cell.how.startswith("add-on: "), (capability.key, framework)
                 assert cell.detail, (capability.key, framework)
+                assert not cell.note or len(cell.note.split()) >= 5, (capability.key, framework)
             else:
                 assert isinstance(cell, NotAvailable)
                 assert len(cell.reason.split()) >= 5 and len(cell.source.split()) >= 2, (capability.key, framework)
+
+
+def test_each_note_number_in_the_matrix_leads_to_a_note_that_names_the_cell_s_framework() -> None:
+    markdown = matrix_markdown({cell: "passed" for cell in cell_test_ids()})
+    notes = {number: names.split(" / ") for number, names in re.findall(r"^(\d+)\. (.+?), ", markdown, re.M)}
+    rows = {line.split(" | ")[0].removeprefix("| "): line.removesuffix(" |").split(" | ")[1:]
+            for line in markdown.splitlines() if line.startswith("| ") and not line.startswith("| capability")}
+    cited = set()
+    for capability in CAPABILITIES.values():
+        for framework, text in zip(FRAMEWORKS, rows[capability.title], strict=True):
+            cell = capability.cells[framework]
+            numbers = re.findall(r"\[(\d+)\]", text)
+            has_note = isinstance(cell, NotAvailable) or bool(cell.note)
+            assert len(numbers) == has_note, (capability.key, framework, text)
+            for number in numbers:
+                assert IMPLEMENTATIONS[framework].title in notes[number], (capability.key, framework, number)
+                cited.add(number)
+            if cell.server:
+                assert f" on {cell.server}" in text, (capability.key, framework, text)
+    assert cited == set(notes), "a note no cell cites"
 
 
 def test_add_ons_are_pinned_in_requirements() -> None:

@@ -9,6 +9,10 @@ Each capability names what its test proves. Each of its eight cells is either
   file of the installed package); where the absence can be shown by running code, a test
   ``test_capability[<capability>-<framework>]`` shows it too (``shown_by_test``).
 
+Where the capability is the server's rather than the framework's (graceful shutdown), every cell of the
+row names the server its test ran (``server``), and a ✓ can carry a numbered note with its limits and
+their sources (``note``), as each "not available" does with its reason.
+
 The matrix in the book (:data:`MATRIX_FILE`) is written by ``python -m backendlab.capabilities``
 from the outcomes of those tests, run with pytest in a process of their own; ``make test`` runs the
 tests and checks that the committed matrix is what they produce now.
@@ -21,7 +25,7 @@ import sys
 from dataclasses import dataclass
 
 from backendlab.contract_apps import FRAMEWORKS, IMPLEMENTATIONS
-from backendlab.rosetta import REPOSITORY, pytest_outcomes, repository_file
+from backendlab.rosetta import REPOSITORY, production_command, pytest_outcomes, repository_file
 
 __all__ = [
     "CAPABILITIES", "MATRIX_FILE", "Capability", "NotAvailable", "Proven",
@@ -39,6 +43,8 @@ class Proven:
     how: str  # "built in" or "add-on: <distribution in requirements.txt>"
     detail: str  # what the test uses
     answer: str = ""  # for capabilities whose answer differs: what the client gets, checked by the test
+    server: str = ""  # where the capability is the server's: the server the test ran, shown instead of `how`
+    note: str = ""  # limits a reader needs, with their sources: a numbered note, as a "not available" has
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class NotAvailable:
     reason: str
     source: str
     shown_by_test: bool = False  # a test also shows the absence on a live server
+    server: str = ""  # where the capability is the server's: the server the test ran
 
 
 @dataclass(frozen=True)
@@ -82,12 +89,26 @@ def _no_csrf(package: str, version: str) -> NotAvailable:
                         _never_mentions(package, "CSRF or XSRF", version))
 
 
-def _servers() -> str:
-    """Each production server and the frameworks the course runs on it (the contract apps' registry)."""
-    by_server: dict[str, list[str]] = {}
-    for impl in IMPLEMENTATIONS.values():
-        by_server.setdefault(impl.server, []).append(impl.title)
-    return ", ".join(f"{server} ({', '.join(titles)})" for server, titles in by_server.items())
+# CherryPy's cell runs the chapter's script (cherrypy.quickstart), not the registry's bare cheroot
+QUICKSTART_SCRIPT = "python serve_cherrypy.py 8000"
+
+
+def _tested_command(framework: str) -> str:
+    """The command, as a deployer types it, whose server the framework's graceful-shutdown cell tested."""
+    return QUICKSTART_SCRIPT if framework == "cherrypy" else production_command(IMPLEMENTATIONS[framework])
+
+
+def _tested_commands() -> str:
+    """Each tested command and its frameworks; commands that differ only in the app's module share a line."""
+    groups: dict[str, list[str]] = {}
+    for framework in FRAMEWORKS:
+        template = _tested_command(framework).replace(f".{framework}_app:", ".<framework>_app:")
+        groups.setdefault(template, []).append(framework)
+    return "; ".join(
+        f"`{template if len(keys) > 1 else _tested_command(keys[0])}` "
+        f"({', '.join(IMPLEMENTATIONS[key].title for key in keys)})"
+        for template, keys in groups.items()
+    )
 
 
 # SIGTERM is what stops a service: docker stop, systemd (KillSignal=) and Kubernetes send it first.
@@ -97,12 +118,11 @@ SIGTERM_SOURCES = (
     "[Kubernetes](https://kubernetes.io/docs/concepts/workloads/pods/pod-termination/)"
 )
 WAITRESS_CUTS = NotAvailable(
-    "waitress, the production server here, cuts the request: it installs no signal handler, so SIGTERM's "
-    "default action ends the process at once and the client's connection closes without an answer; no "
-    "waitress option changes that",
-    "no module of `waitress/` imports `signal`; `waitress/server.py`, `BaseWSGIServer.run` (line 330) "
-    "catches only `SystemExit` and `KeyboardInterrupt` (waitress 3.0.2)",
-    shown_by_test=True,
+    "waitress installs no signal handler, so SIGTERM's default action ends the process at once and the "
+    "client's connection closes without an answer; no waitress option changes that",
+    "no module of `waitress/` imports `signal`; `waitress/server.py`, `BaseWSGIServer.run` (line 323; its "
+    "`except` clause, line 330, catches only `SystemExit` and `KeyboardInterrupt`) (waitress 3.0.2)",
+    shown_by_test=True, server="waitress",
 )
 
 
@@ -507,46 +527,65 @@ CAPABILITIES: dict[str, Capability] = {
         ),
         Capability(
             "graceful-shutdown", "Graceful shutdown (production server)",
-            "the framework's production command, as the Rosetta chapter runs it, with the contract app swapped "
-            "for one whose `GET /in-flight` is held until the test lets it answer (same server, same options: "
-            "`backendlab.capability_apps.in_flight_command`); once that request's handler has started, the "
-            f"server process gets SIGTERM, the signal {SIGTERM_SOURCES} send first to stop a service. Graceful: "
-            "new connections are refused while the request is held, the request still gets its `200` answer, "
-            "and the process then exits by itself. The property is the server's, not the framework's; the "
-            f"servers: {_servers()}",
+            f"each framework's app is started with a command of the Rosetta chapter: {_tested_commands()}; the "
+            "test's command serves, instead of the contract app, one whose `GET /in-flight` is held until the "
+            "test lets it answer (same server, same options: `backendlab.capability_apps.in_flight_command`). "
+            "Once that request's handler has started (for CherryPy, also once its engine has logged `Bus "
+            f"STARTED`), the server process gets SIGTERM, the signal {SIGTERM_SOURCES} send first to stop a "
+            "service. Graceful: new connections are refused while the request is held, the request still gets "
+            "its `200` answer, and the process then exits by itself. The property is the server's, not the "
+            "framework's: each cell names the server",
             {
                 "flask": WAITRESS_CUTS,
-                "fastapi": Proven("add-on: uvicorn", "Uvicorn's handler for SIGINT and SIGTERM "
-                                  "(`uvicorn/server.py`, `HANDLED_SIGNALS`, line 45): `shutdown` closes the "
-                                  "listening socket (line 286) and waits for open connections, without a time "
-                                  "limit unless `--timeout-graceful-shutdown` is given (`uvicorn/config.py`, line "
-                                  "236), then raises the signal again (line 349) for the exit status"),
+                "fastapi": Proven(
+                    BUILT_IN, "Uvicorn's own handler for SIGINT and SIGTERM", server="uvicorn",
+                    note="Uvicorn handles SIGINT and SIGTERM itself (`uvicorn/server.py`, `HANDLED_SIGNALS`, line "
+                    "45): its `shutdown` (line 281) stops accepting connections (line 286) and waits for the "
+                    "requests in progress, without a time limit unless `--timeout-graceful-shutdown` is given "
+                    "(`uvicorn/config.py`, `Config.__init__`, line 236); then it raises the signal again (line "
+                    "349), so the process's exit status is SIGTERM's (Uvicorn 0.54)"),
                 "django": WAITRESS_CUTS,
                 "pyramid": WAITRESS_CUTS,
                 "tornado": NotAvailable(
-                    "Tornado's `HTTPServer` installs no signal handler, so SIGTERM's default action ends the "
-                    "process at once and the request is cut; a graceful stop is code the program writes (on "
-                    "SIGTERM, `HTTPServer.stop()`, then `await close_all_connections()`), which the course's "
-                    "runner (`backendlab.bench.serve.run_tornado`) does not have",
-                    "`tornado/httpserver.py`, `HTTPServer.close_all_connections` docstring (line 212) and "
-                    "`tornado/tcpserver.py`, `TCPServer.stop` (line 301); no module of `tornado/` mentions "
-                    "SIGTERM (Tornado 6.6)",
-                    shown_by_test=True),
-                "sanic": Proven(BUILT_IN, "Sanic's server: `_setup_system_signals` makes SIGINT and SIGTERM call "
-                                "`app.stop` (`sanic/server/runners.py`, line 159); its `_cleanup` (line 305) closes "
-                                "the listener and waits for open connections up to `GRACEFUL_SHUTDOWN_TIMEOUT`, "
-                                "15 s by default (`sanic/config.py`, line 40), then aborts them (line 333)"),
+                    "neither Tornado's `HTTPServer` nor the course's runner (`backendlab.bench.serve.run_tornado`, "
+                    "which waits inside `asyncio.run` as `serve_tornado.py` does) installs a SIGTERM handler, so "
+                    "SIGTERM's default action ends the process at once and the request is cut. A graceful stop is "
+                    "code the program writes: on SIGTERM, `HTTPServer.stop()` to refuse new connections, then wait "
+                    "until the requests in progress have answered (the app counts them itself, for example in its "
+                    "handlers' `prepare` and `on_finish`), and only then `await close_all_connections()` for the "
+                    "connections left open: it closes each connection at once, so called any earlier it cuts the "
+                    "request in progress too",
+                    "`tornado/tcpserver.py`, `TCPServer.stop` (line 301; its docstring: \"Requests currently in "
+                    "progress may still continue after the server is stopped\"); `tornado/httpserver.py`, "
+                    "`HTTPServer.close_all_connections` (line 211); `tornado/http1connection.py`, "
+                    "`HTTP1ServerConnection.close` (line 921), which closes the stream first (line 926); no module "
+                    "of `tornado/` outside `tornado/test/` mentions SIGTERM (Tornado 6.6); `asyncio/runners.py`, "
+                    "`Runner.run` (line 86), which installs a handler for SIGINT only (line 107) (Python 3.11)",
+                    shown_by_test=True, server="the course's Tornado runner"),
+                "sanic": Proven(
+                    BUILT_IN, "Sanic's server: SIGINT and SIGTERM call `app.stop`", server="Sanic's server",
+                    note="`_setup_system_signals` makes SIGINT and SIGTERM call `app.stop` "
+                    "(`sanic/server/runners.py`, line 159); `_cleanup` (line 305) closes the listener and waits "
+                    "for open connections up to `GRACEFUL_SHUTDOWN_TIMEOUT`, 15 s by default (`sanic/config.py`, "
+                    "line 40), then aborts those still open (line 333), cutting a request still in progress "
+                    "(Sanic 25.12)"),
                 "bottle": WAITRESS_CUTS,
-                "cherrypy": NotAvailable(
-                    "cheroot, the production server here, installs no signal handler, so SIGTERM's default action "
-                    "ends the process at once and the request is cut; cheroot's graceful `Server.stop()` is "
-                    "called by the program (the course's runner, `backendlab.bench.serve.run_cheroot`, does "
-                    "not), and the SIGTERM handler is CherryPy's engine's (`cherrypy.quickstart` subscribes it), "
-                    "which the course does not run",
-                    "no module of `cheroot/` imports `signal`; `cheroot/server.py`, `Server.stop` (line 2231) "
-                    "(cheroot 11.1); `cherrypy/process/plugins.py`, `SignalHandler.__init__` (line 98: SIGTERM "
-                    "calls `bus.exit`) and `cherrypy/__init__.py`, `quickstart` (line 178) (CherryPy 18.10)",
-                    shown_by_test=True),
+                "cherrypy": Proven(
+                    BUILT_IN, "CherryPy's engine, started by `cherrypy.quickstart` as in the chapter's "
+                    "`serve_cherrypy.py` (`backendlab.capability_apps.run_quickstart`)",
+                    server="CherryPy's engine (quickstart) on cheroot",
+                    note="`cherrypy.quickstart` (`cherrypy/__init__.py`, line 156) subscribes the engine's signal "
+                    "handlers (line 178), and SIGTERM calls `bus.exit` (`cherrypy/process/plugins.py`, "
+                    "`SignalHandler.__init__`, line 98), which stops cheroot: `Server.stop` (`cheroot/server.py`, "
+                    "line 2231) closes the listening socket and waits for the requests in progress (line 2289); "
+                    "after `server.shutdown_timeout`, 5 s by default (`cherrypy/_cpserver.py`, line 71), it only shuts "
+                    "the reading side of their connections and goes on waiting for their handlers without a limit "
+                    "(`cheroot/workers/threadpool.py`, `ThreadPool.stop`, line 352; lines 390-393, and line 404 in "
+                    "`_force_close`). A SIGTERM that arrives while the engine is still starting, before it logs "
+                    "`Bus STARTED`, ends the process at once with status 70 (`cherrypy/process/wspbus.py`, "
+                    "`Bus.exit`, line 284; the check at line 304) (CherryPy 18.10, cheroot 11.1). The registry's "
+                    "command serves the app on cheroot alone, which installs no signal handler (no module of "
+                    "`cheroot/` imports `signal`): there SIGTERM ends the process at once and cuts the request"),
             },
         ),
     ]
@@ -573,41 +612,59 @@ def run_tests(timeout: float = 300) -> dict[str, str]:
 def _cell_text(capability: Capability, framework: str, outcomes: dict[str, str], note: int | None) -> str:
     cell = capability.cells[framework]
     outcome = outcomes.get(capability.test_id(framework), "not run")
+    numbered = f" [{note}]" if note else ""
     if isinstance(cell, Proven):
         answer = f": {cell.answer}" if cell.answer else ""
-        return f"✓ {cell.how}{answer}" if outcome == "passed" else f"✗ {cell.how}: test {outcome}"
+        label = f"on {cell.server}" if cell.server else f"{cell.how}{answer}"
+        return f"✓ {label}{numbered}" if outcome == "passed" else f"✗ {label}{numbered}: test {outcome}"
     shown = "" if not cell.shown_by_test else " (shown)" if outcome == "passed" else f" (test {outcome})"
-    return f"not available [{note}]{shown}"
+    server = f" on {cell.server}" if cell.server else ""
+    return f"not available{server}{numbered}{shown}"
+
+
+def _note_text(cell: Proven | NotAvailable) -> str:
+    """What a cell's numbered note says (without the framework and capability), or "" if it has none."""
+    if isinstance(cell, NotAvailable):
+        return f"{cell.reason}. Source: {cell.source}"
+    return cell.note
 
 
 def matrix_markdown(outcomes: dict[str, str]) -> str:
-    """The matrix as Markdown, from the tests' outcomes: one row per capability, notes below."""
+    """The matrix as Markdown, from the tests' outcomes: one row per capability, notes below.
+
+    Cells of a row whose notes say the same (the frameworks on one server) share one note."""
     titles = [IMPLEMENTATIONS[framework].title for framework in FRAMEWORKS]
     lines = [
         "| capability | " + " | ".join(titles) + " |",
         "|---|" + "---|" * len(titles),
     ]
-    notes: list[str] = []
+    notes: list[tuple[list[str], str, str]] = []  # (its frameworks' titles, the capability's title, its text)
+    numbers: dict[tuple[str, str], int] = {}  # (capability key, text) -> note number
     for capability in CAPABILITIES.values():
         cells = []
         for framework in FRAMEWORKS:
-            cell = capability.cells[framework]
+            text = _note_text(capability.cells[framework])
             note = None
-            if isinstance(cell, NotAvailable):
-                notes.append(f"{IMPLEMENTATIONS[framework].title}, {capability.title}: {cell.reason}. "
-                             f"Source: {cell.source}.")
-                note = len(notes)
+            if text:
+                if (capability.key, text) not in numbers:
+                    notes.append(([], capability.title, text))
+                    numbers[capability.key, text] = len(notes)
+                note = numbers[capability.key, text]
+                notes[note - 1][0].append(IMPLEMENTATIONS[framework].title)
             cells.append(_cell_text(capability, framework, outcomes, note))
         lines.append(f"| {capability.title} | " + " | ".join(cells) + " |")
     tests = "\n".join(f"- **{c.title}**: {c.proof}." for c in CAPABILITIES.values())
-    numbered = "\n".join(f"{number}. {note}" for number, note in enumerate(notes, start=1))
+    numbered = "\n".join(f"{number}. {' / '.join(frameworks)}, {title}: {text}."
+                         for number, (frameworks, title, text) in enumerate(notes, start=1))
     return (
         "<!-- Written by `python -m backendlab.capabilities` from the outcomes of tests/test_capabilities.py; "
         "do not edit. -->\n\n"
         + "\n".join(lines)
         + f"\n\n✓: a test of `{TESTS}` proves it on a live server. (shown): a test there shows the absence "
-        "on a live server too. What each test shows:\n\n"
-        + f"{tests}\n\nNot available, why, and where it is written:\n\n{numbered}\n"
+        "on a live server too. A cell that names a server (\"on waitress\") is about that server, not the "
+        "framework. What each test shows:\n\n"
+        + f"{tests}\n\nNotes: why a cell is not available, or the limits of a ✓, and where that is "
+        f"written:\n\n{numbered}\n"
     )
 
 

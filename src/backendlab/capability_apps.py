@@ -4,7 +4,8 @@ Each ``*_app(framework, ...)`` returns a fresh app object that :func:`backendlab
 can serve. Each is written the framework's own way (or with the add-on the capability matrix
 names); where a framework lacks the capability, the app shows what a handler gets instead.
 The graceful-shutdown row's :func:`in_flight_app` is served instead by each framework's production
-command, in a process of its own (:func:`in_flight_command`).
+command, in a process of its own (:func:`in_flight_command`); CherryPy's is ``cherrypy.quickstart``
+(:func:`run_quickstart`).
 """
 
 import asyncio
@@ -20,7 +21,7 @@ from typing import Annotated, Any
 
 __all__ = [
     "BackgroundWork", "Upload", "background_app", "csrf_app", "in_flight_app", "in_flight_command", "json_echo_app",
-    "static_app", "stream_app", "template_app", "upload_app", "websocket_app",
+    "run_quickstart", "static_app", "stream_app", "template_app", "upload_app", "websocket_app",
 ]
 
 _sanic_names = itertools.count(1)
@@ -927,6 +928,9 @@ PROCEED = "proceed"  # the test creates this file: the handler may answer
 FINISHED = "finished"  # the answer once the go-ahead came
 HOLD = 60.0  # seconds a held request waits for the go-ahead before it answers "gave up"
 MODULE = "backendlab.capability_apps"  # this module, as a command names it (also when run as __main__)
+# A line the command prints once SIGTERM means "stop gracefully": CherryPy's engine, signalled while it is still
+# starting, ends the process at once with status 70 (cherrypy/process/wspbus.py, Bus.exit, line 304).
+READY_LINE = {"cherrypy": "Bus STARTED"}
 
 
 def hold(folder: Path) -> str:
@@ -1024,7 +1028,8 @@ def __getattr__(name: str) -> Any:
 
 def in_flight_command(framework: str) -> str:
     """The framework's production command as the course shows it (``{port}`` for the port), serving
-    :func:`in_flight_app` instead of the contract app: same server, same options."""
+    :func:`in_flight_app` instead of the contract app: same server, same options. CherryPy's is the
+    chapter's ``serve_cherrypy.py`` (``cherrypy.quickstart``), not the registry's bare cheroot: see :func:`main`."""
     from backendlab.contract_apps import IMPLEMENTATIONS
     from backendlab.rosetta import served_command
 
@@ -1036,9 +1041,23 @@ def in_flight_command(framework: str) -> str:
     return swapped
 
 
+def run_quickstart(app: Any, host: str, port: int) -> None:
+    """Serve a ``cherrypy.Application`` as the Rosetta chapter's ``serve_cherrypy.py`` does: ``cherrypy.quickstart``,
+    which subscribes CherryPy's signal handlers and starts its engine, and the engine cheroot.
+
+    One setting differs: the engine's autoreloader is off (as in CherryPy's ``production`` environment), so a
+    source file changed while a test runs cannot restart the process; it plays no part in a SIGTERM.
+    """
+    import cherrypy
+
+    cherrypy.config.update({"server.socket_host": host, "server.socket_port": port, "engine.autoreload.on": False})
+    cherrypy.quickstart(app.root, config=app.config)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m backendlab.capability_apps KEY --port PORT``: what ``python -m backendlab.bench.serve KEY``
-    does (the same server runner), serving :func:`in_flight_app` instead of the contract app."""
+    does (the same server runner), serving :func:`in_flight_app` instead of the contract app; for CherryPy,
+    what the Rosetta chapter's ``serve_cherrypy.py`` does instead (:func:`run_quickstart`)."""
     import argparse
     import logging
 
@@ -1050,9 +1069,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     app = in_flight_app(args.key, Path(os.environ[IN_FLIGHT_FOLDER]))
-    RUNNERS[IMPLEMENTATIONS[args.key].server](app, args.host, args.port)
+    if args.key == "cherrypy":
+        run_quickstart(app, args.host, args.port)  # CherryPy logs to the screen itself, as the script's does
+    else:
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        RUNNERS[IMPLEMENTATIONS[args.key].server](app, args.host, args.port)
     return 0
 
 
