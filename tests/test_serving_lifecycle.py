@@ -441,3 +441,39 @@ def fastapi_lingering(start: Any) -> Any:
 
 
 LINGERING_APPS = {"tornado": tornado_lingering, "sanic": sanic_lingering, "fastapi": fastapi_lingering}
+
+
+def test_stopping_a_server_that_never_started_is_quiet() -> None:
+    server = serving.WSGIServer(hello_wsgi, name="never started")
+    server.stop()
+    assert repr(server).endswith(" stopped>")
+
+
+def test_plain_requests_leave_no_traceback_in_the_log() -> None:
+    with serve(hello_wsgi, name="clean") as server:
+        for _ in range(3):
+            assert requests.get(server.url, timeout=TIMEOUT).text == "hello"
+    assert "Traceback" not in server.log_text, server.log_text
+
+
+def test_a_printed_line_keeps_its_last_character() -> None:
+    server = serving.WSGIServer(hello_wsgi, name="printing")
+    server._capture_text("TOTAL: 5 X\r\nMAX\n")
+    assert list(server.log) == ["TOTAL: 5 X", "MAX"]
+
+
+def test_an_asgi_apps_shutdown_code_runs_at_stop() -> None:
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI
+
+    shut_down = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        yield
+        shut_down.set()  # what an app does here: close its database pool, flush its queue
+
+    with serve(FastAPI(lifespan=lifespan), name="with-lifespan"):
+        assert not shut_down.is_set()
+    assert shut_down.is_set()

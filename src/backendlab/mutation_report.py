@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 KILLED = {"killed", "timeout"}
-MAX_LISTED = 50  # survivors of a module shown one by one, with their diff
+MAX_LISTED = 100  # survivors of a module shown one by one, with their diff
 
 
 def results(mutmut: str = "mutmut") -> dict[str, str]:
