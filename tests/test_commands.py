@@ -48,6 +48,19 @@ def test_serves_on_a_free_loopback_port_and_stops_with_ctrl_c(tmp_path: Path) ->
     assert server not in running_servers()
 
 
+
+def test_ctrl_c_reaches_a_command_started_with_sigint_ignored(tmp_path: Path) -> None:
+    """A kernel or ``make test`` started in the background by a non-interactive shell inherits SIGINT
+    ignored; the command must still stop on Ctrl+C (its clean exit, not the later SIGTERM)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with run_command(HTTP_SERVER, cwd=tmp_path, name="sigint-ignored") as server:
+            assert requests.get(server.url + "/", timeout=5).status_code == 200
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert "Keyboard interrupt received, exiting." in server.output
+    assert server.returncode == 0
+
 def test_the_whole_process_group_is_stopped(tmp_path: Path) -> None:
     # A command that leaves a helper process in its group that is no longer its descendant (the
     # subshell that started it exits): only a signal to the process group reaches it.

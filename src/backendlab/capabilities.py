@@ -112,10 +112,12 @@ def _tested_commands() -> str:
 
 
 # SIGTERM is what stops a service: docker stop, systemd (KillSignal=) and Kubernetes send it first.
+# Plain-text addresses, not links: the matrix is a notebook output, where links fail the dark theme's
+# contrast (tests/test_browser_book.py).
 SIGTERM_SOURCES = (
-    "[docker stop](https://docs.docker.com/reference/cli/docker/container/stop/), "
-    "[systemd](https://man7.org/linux/man-pages/man5/systemd.kill.5.html) and "
-    "[Kubernetes](https://kubernetes.io/docs/concepts/workloads/pods/pod-termination/)"
+    "docker stop (docs.docker.com/reference/cli/docker/container/stop), "
+    "systemd (the systemd.kill(5) manual page) and "
+    "Kubernetes (kubernetes.io/docs/concepts/workloads/pods/pod-termination)"
 )
 WAITRESS_CUTS = NotAvailable(
     "waitress installs no signal handler, so SIGTERM's default action ends the process at once and the "

@@ -51,10 +51,17 @@ PORT_ATTEMPTS = 3
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: the command gets SIGTERM if the kernel dies without stopping it (a hard kill)."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+def _prepare_child() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ctrl+C must reach the command, and on Linux it gets SIGTERM if the kernel dies without stopping it.
+
+    A program started in the background by a non-interactive shell (``nohup make test &``, a service)
+    inherits SIGINT *ignored*, and Python then installs no KeyboardInterrupt handler: :meth:`stop`'s
+    Ctrl+C would do nothing. The default disposition is restored here.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if sys.platform == "linux":
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_port() -> int:
@@ -233,7 +240,7 @@ class CommandServer:
             text=True,
             errors="replace",
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=_prepare_child if os.name == "posix" else None,
         )
         self._reader = threading.Thread(target=self._read_output, name=f"backendlab:{self.name}:output", daemon=True)
         self._reader.start()
