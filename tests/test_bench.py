@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from orphans import assert_child_dies_with_its_parent
 
 from backendlab.bench import plots
 from backendlab.bench.client import (
@@ -421,6 +422,30 @@ def test_run_child_kills_a_child_that_overruns() -> None:
         run_child(python("import time; time.sleep(60)"), timeout=0.5)
     assert time.monotonic() - started < 5
     no_children_left()
+
+
+HARNESS_CHILDREN = {
+    "server": "s = ServerProcess('bare').start()\nout.write_text(str(s.pid))\n",
+    "run_child": (
+        "run_child([sys.executable, '-c', 'import os, time, pathlib; "
+        "pathlib.Path(os.environ[\"OUT\"]).write_text(str(os.getpid())); time.sleep(60)'], timeout=120)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", HARNESS_CHILDREN)
+def test_a_child_does_not_outlive_a_harness_killed_outright(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kill -9`` on a benchmark (or a test run) must not leave its servers or clients running."""
+    out = tmp_path / "child.pid"
+    monkeypatch.setenv("OUT", str(out))
+    harness = (
+        "import os, pathlib, sys, time\n"
+        "from backendlab.bench.process import ServerProcess, run_child\n"
+        "out = pathlib.Path(os.environ['OUT'])\n" + HARNESS_CHILDREN[kind] + "time.sleep(60)\n"
+    )
+    assert_child_dies_with_its_parent(harness, out)
 
 
 def test_quick_run_of_one_framework_end_to_end() -> None:

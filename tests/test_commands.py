@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
+from orphans import assert_child_dies_with_its_parent
 
 from backendlab import running_servers, stop_all
 from backendlab.commands import run_command
@@ -60,6 +61,20 @@ def test_ctrl_c_reaches_a_command_started_with_sigint_ignored(tmp_path: Path) ->
         signal.signal(signal.SIGINT, previous)
     assert "Keyboard interrupt received, exiting." in server.output
     assert server.returncode == 0
+
+
+def test_a_command_does_not_outlive_a_kernel_killed_outright(tmp_path: Path) -> None:
+    """A kernel restarted (or killed) before ``stop()`` must not leave the command serving, orphaned."""
+    out = tmp_path / "command.pid"
+    kernel_code = textwrap.dedent(f"""
+        import pathlib, time
+        from backendlab.commands import run_command
+        server = run_command({HTTP_SERVER!r}, cwd={str(tmp_path)!r}, name="orphan")
+        pathlib.Path({str(out)!r}).write_text(str(server.pid))
+        time.sleep(60)
+    """)
+    assert_child_dies_with_its_parent(kernel_code, out)
+
 
 def test_the_whole_process_group_is_stopped(tmp_path: Path) -> None:
     # A command that leaves a helper process in its group that is no longer its descendant (the

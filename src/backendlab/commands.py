@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import ctypes
 import os
 import re
 import shlex
@@ -40,6 +39,7 @@ from pathlib import Path
 import psutil
 
 from backendlab import serving
+from backendlab.children import prepare_child
 from backendlab.serving import HOST, ServerStartError, ServingError
 
 __all__ = ["CommandServer", "run_command"]
@@ -48,20 +48,6 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 PORT_PLACEHOLDER = "{port}"
 # Attempts when another program takes the chosen port between choosing and the command's bind.
 PORT_ATTEMPTS = 3
-PR_SET_PDEATHSIG = 1
-
-
-def _prepare_child() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ctrl+C must reach the command, and on Linux it gets SIGTERM if the kernel dies without stopping it.
-
-    A program started in the background by a non-interactive shell (``nohup make test &``, a service)
-    inherits SIGINT *ignored*, and Python then installs no KeyboardInterrupt handler: :meth:`stop`'s
-    Ctrl+C would do nothing. The default disposition is restored here.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    if sys.platform == "linux":
-        with contextlib.suppress(Exception):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_port() -> int:
@@ -240,7 +226,7 @@ class CommandServer:
             text=True,
             errors="replace",
             start_new_session=True,
-            preexec_fn=_prepare_child if os.name == "posix" else None,
+            preexec_fn=prepare_child if os.name == "posix" else None,
         )
         self._reader = threading.Thread(target=self._read_output, name=f"backendlab:{self.name}:output", daemon=True)
         self._reader.start()

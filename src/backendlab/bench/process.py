@@ -1,7 +1,8 @@
 """Child processes of the harness: a server per framework, the load generator, wrk.
 
 Every child runs in its own session (``start_new_session=True``), so stopping it kills its
-whole process group, whatever it spawned; every wait has a deadline.
+whole process group, whatever it spawned; every wait has a deadline. A child also gets SIGTERM
+if the harness dies without stopping it (:func:`backendlab.children.prepare_child`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import IO, Any
 import psutil
 
 from backendlab.bench.serve import READY_PREFIX
+from backendlab.children import prepare_child
 
 __all__ = ["ChildTimeout", "ResourceSampler", "ServerProcess", "ServerStartFailed", "cpu_placement", "pin", "run_child"]
 
@@ -144,7 +146,7 @@ class ServerProcess:
         self._log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log,
-            start_new_session=True, env=_child_env(),
+            start_new_session=True, env=_child_env(), preexec_fn=prepare_child if os.name == "posix" else None,
         )
         pin(self.process.pid, self.cpus)  # before the interpreter has started any thread
         return self
@@ -238,7 +240,7 @@ def run_child(command: Sequence[str], timeout: float, cpus: set[int] | None = No
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(
             list(command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors,
-            start_new_session=True, env=_child_env(),
+            start_new_session=True, env=_child_env(), preexec_fn=prepare_child if os.name == "posix" else None,
         )
         pin(process.pid, cpus)
         try:
