@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from backendlab import serve
+from backendlab import run_command, serve
 from backendlab.contract_apps import IMPLEMENTATIONS
 from backendlab.rosetta import (
     concurrent_gets,
@@ -14,6 +14,7 @@ from backendlab.rosetta import (
     junit_outcomes,
     listen_overflows,
     media_type,
+    paused,
     production_command,
     served_command,
     show_source,
@@ -169,6 +170,23 @@ def test_table_aligns_columns_under_a_rule() -> None:
         "1          x",
         "wide cell  22",
     ]
+
+
+def test_concurrent_gets_times_the_handlers_even_when_a_burst_overflows_cheroots_listen_queue() -> None:
+    # cheroot asks for a listen queue of 5; while it stands still for 50 ms, a burst of twelve connections
+    # overflows it and the ones turned away wait for TCP to try again, 1 s later on Linux
+    with run_command(served_command(IMPLEMENTATIONS["cherrypy"]), name="test-listen-queue") as server:
+        url = server.url + "/slow?ms=200"
+        overflows = listen_overflows()
+        with paused(server.pid, 0.05):
+            burst = concurrent_gets(url, 12, connect_first=False)
+        overflowed = listen_overflows()
+        with paused(server.pid, 0.05):
+            connected_first = concurrent_gets(url, 12)
+    assert burst >= 1.2, burst  # at least TCP's 1 s retry, then one handler's 200 ms
+    assert overflows is None or overflowed is None or overflowed > overflows, (overflows, overflowed)
+    # ten threads: two rounds of 200 ms (0.4 s); the bound leaves 600 ms, and a retry alone would cost 1 s
+    assert 0.4 <= connected_first < 1.0, connected_first
 
 
 def test_concurrent_gets_overlap_on_an_async_app_and_check_every_status() -> None:
