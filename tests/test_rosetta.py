@@ -173,15 +173,15 @@ def test_table_aligns_columns_under_a_rule() -> None:
 
 
 def test_concurrent_gets_times_the_handlers_even_when_a_burst_overflows_cheroots_listen_queue() -> None:
-    # cheroot asks for a listen queue of 5; while it stands still for 50 ms, a burst of twelve connections
+    # cheroot asks for a listen queue of 5; while it stands still for 200 ms, a burst of twelve connections
     # overflows it and the ones turned away wait for TCP to try again, 1 s later on Linux
     with run_command(served_command(IMPLEMENTATIONS["cherrypy"]), name="test-listen-queue") as server:
         url = server.url + "/slow?ms=200"
         overflows = listen_overflows()
-        with paused(server.pid, 0.05):
+        with paused(server.pid, 0.2):
             burst = concurrent_gets(url, 12, connect_first=False)
         overflowed = listen_overflows()
-        with paused(server.pid, 0.05):
+        with paused(server.pid, 0.2):
             connected_first = concurrent_gets(url, 12)
     assert burst >= 1.2, burst  # at least TCP's 1 s retry, then one handler's 200 ms
     assert overflows is None or overflowed is None or overflowed > overflows, (overflows, overflowed)
@@ -195,3 +195,5 @@ def test_concurrent_gets_overlap_on_an_async_app_and_check_every_status() -> Non
         assert 0.2 <= seconds < 1.0  # five waits of 200 ms, not one after another
         with pytest.raises(AssertionError, match="404"):
             concurrent_gets(server.url + "/items/999", 2)
+        with pytest.raises(ValueError, match="plain http"):
+            concurrent_gets(server.url.replace("http://", "https://") + "/slow?ms=1", 2)

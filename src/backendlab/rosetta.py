@@ -24,7 +24,7 @@ import tokenize
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,11 +194,14 @@ def concurrent_gets(url: str, count: int, timeout: float = 30, connect_first: bo
 
     Every answer must be 200. With ``connect_first`` (the default) the ``count`` connections are opened
     one after another before the clock starts, so the seconds measure the server's handlers, not how
-    fast it accepts a burst of connections: a burst can overflow a short
-    listen queue (cheroot asks for 5), and a connection turned away waits for TCP to try again,
-    a second later on Linux. ``connect_first=False`` opens each connection in its own thread, on the clock.
+    fast it accepts a burst of connections: a burst can overflow a short listen queue (cheroot asks for
+    5), and a connection turned away waits for TCP to try again, a second later on Linux. Connecting
+    first does not spare that second, it moves it before the clock. ``connect_first=False`` opens each
+    connection in its own thread, on the clock. Plain ``http://`` URLs only.
     """
     parts = urlsplit(url)
+    if parts.scheme != "http":
+        raise ValueError(f"{url}: concurrent_gets speaks plain http:// only")
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     connections = [http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
                    for _ in range(count)]
@@ -227,8 +230,11 @@ def concurrent_gets(url: str, count: int, timeout: float = 30, connect_first: bo
 
 @contextmanager
 def paused(pid: int, seconds: float) -> Iterator[None]:
-    """Stop process ``pid`` (SIGSTOP) and let it go on (SIGCONT) ``seconds`` later, while the body runs:
-    a server that stands still that long, as one can on a busy machine. POSIX only."""
+    """Freeze process ``pid`` (SIGSTOP, much as Ctrl+Z does in a shell) and let it go on (SIGCONT)
+    ``seconds`` later, while the body runs: a server standing still that long, as one can on a busy
+    machine. Needs POSIX signals (Linux, macOS)."""
+    if not hasattr(signal, "SIGSTOP"):
+        raise NotImplementedError("paused() needs the POSIX signals SIGSTOP and SIGCONT, which this system lacks")
     os.kill(pid, signal.SIGSTOP)
     resume = threading.Timer(seconds, os.kill, (pid, signal.SIGCONT))
     resume.start()
@@ -237,7 +243,8 @@ def paused(pid: int, seconds: float) -> Iterator[None]:
     finally:
         resume.cancel()
         resume.join()
-        os.kill(pid, signal.SIGCONT)  # harmless when already running; never leaves the server stopped
+        with suppress(ProcessLookupError):  # a server that died meanwhile: let the body's error show
+            os.kill(pid, signal.SIGCONT)  # harmless when already running; never leaves the server frozen
 
 
 def listen_overflows() -> int | None:
