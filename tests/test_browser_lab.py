@@ -587,7 +587,9 @@ def test_nbgrader_lab_extension_loads_next_to_jupyterlab_myst(lab_page: tuple[An
     nbgrader_menu = page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$"))
     nbgrader_menu.wait_for(state="visible")
     nbgrader_menu.click()
-    items = page.locator(".lm-Menu-content .lm-Menu-itemLabel").all_inner_texts()
+    labels = page.locator(".lm-Menu-content .lm-Menu-itemLabel")
+    labels.first.wait_for(state="visible")  # all_inner_texts() does not wait for the menu to open
+    items = labels.all_inner_texts()
     page.keyboard.press("Escape")
     for item in ("Assignment List", "Formgrader", "Create assignment"):
         assert item in items, f"the Nbgrader menu lacks {item!r}: {items}"
