@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -133,12 +135,20 @@ def test_a_command_that_exits_says_why(tmp_path: Path) -> None:
         )
 
 
-def test_a_command_that_never_listens_is_stopped_after_the_timeout(tmp_path: Path) -> None:
-    marker = tmp_path / "pid"
-    code = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+def test_a_command_that_never_listens_is_stopped_after_the_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+
+    class RecordingPopen(subprocess.Popen):  # the pid, however far the child got before the timeout
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self.pid)
+
+    monkeypatch.setattr(subprocess, "Popen", RecordingPopen)
     with pytest.raises(ServerStartError, match="did not listen"):
-        run_command([sys.executable, "-c", code, "{port}"], cwd=tmp_path, startup_timeout=1.5)
-    assert gone([int(marker.read_text())])
+        run_command([sys.executable, "-c", "import time; time.sleep(60)", "{port}"], cwd=tmp_path, startup_timeout=1.5)
+    assert len(started) == 1 and gone(started)
 
 
 def test_the_port_placeholder_is_required(tmp_path: Path) -> None:
@@ -182,6 +192,25 @@ def test_flask_run_as_users_type_it(tmp_path: Path) -> None:
     with run_command("flask --app hello run --port {port}", cwd=tmp_path, name="flask-run") as server:
         assert requests.get(server.url, timeout=5).text == "Hello from flask run"
         assert f"Running on http://127.0.0.1:{server.port}" in server.banner
+
+
+def test_the_banner_waits_for_the_line_naming_the_port(tmp_path: Path) -> None:
+    # A server that listens, is slow to print its "running on" line (a loaded machine), then
+    # prints one more line with it: the banner holds both.
+    code = (
+        "import socket, sys, time\n"
+        "s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n"
+        "print('starting', flush=True)\n"
+        "time.sleep(0.6)\n"
+        "print(f'running on http://127.0.0.1:{sys.argv[1]}', flush=True)\n"
+        "print('press Ctrl+C to quit', flush=True)\n"
+        "while True:\n"
+        "    s.accept()[0].close()\n"
+    )
+    with run_command([sys.executable, "-c", code, "{port}"], cwd=tmp_path, name="slow-banner") as server:
+        assert server.banner.splitlines() == [
+            "starting", f"running on http://127.0.0.1:{server.port}", "press Ctrl+C to quit"
+        ]
 
 
 def test_a_swallowed_ctrl_c_is_followed_by_a_second_one(tmp_path: Path) -> None:

@@ -48,6 +48,10 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 PORT_PLACEHOLDER = "{port}"
 # Attempts when another program takes the chosen port between choosing and the command's bind.
 PORT_ATTEMPTS = 3
+# Seconds to wait, once the command accepts connections, for a line naming its port (many servers
+# print their "running on" line just after they listen); then the lines printed with it.
+BANNER_WAIT = 5.0
+BANNER_TAIL = 0.2
 
 
 def _free_port() -> int:
@@ -128,7 +132,9 @@ class CommandServer:
 
     @property
     def banner(self) -> str:
-        """What the command printed until it accepted its first connection."""
+        """What the command printed while starting: up to the line that names its port, and the
+        lines printed with it (or, for a command that never names its port, what it printed within
+        :data:`BANNER_WAIT` seconds of accepting its first connection)."""
         return "\n".join(list(self._lines)[: self._banner_lines])
 
     @property
@@ -251,7 +257,19 @@ class CommandServer:
                         f"{self.startup_timeout:g} s:\n{self._tail()}"
                     ) from None
                 time.sleep(0.05)
-        time.sleep(0.2)  # the lines a command prints right after binding (its "running on" line)
+        self._wait_for_banner()
+
+    def _wait_for_banner(self) -> None:
+        """Wait for the line that names the port (the "running on" line, which many servers print
+        only after they listen), at most :data:`BANNER_WAIT` seconds, then :data:`BANNER_TAIL` more
+        for the lines printed with it ("Press CTRL+C to quit")."""
+        assert self._process is not None
+        names_port = re.compile(rf"(?<!\d){self.port}(?!\d)")
+        deadline = time.monotonic() + BANNER_WAIT
+        while (not any(names_port.search(line) for line in list(self._lines))
+               and self._process.poll() is None and time.monotonic() < deadline):
+            time.sleep(0.02)
+        time.sleep(BANNER_TAIL)
         self._banner_lines = len(self._lines)
 
     def _read_output(self) -> None:
