@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+import psutil
 import pytest
 import requests
 
@@ -24,6 +32,7 @@ from backendlab.rosetta import (
     table,
     timed_slow_requests,
     timed_within,
+    turned_away,
 )
 
 SOURCE = '''"""A module docstring
@@ -173,15 +182,16 @@ def test_table_aligns_columns_under_a_rule() -> None:
 
 
 def test_concurrent_gets_times_the_handlers_even_when_a_burst_overflows_cheroots_listen_queue() -> None:
-    # cheroot asks for a listen queue of 5; while it stands still for 200 ms, a burst of twelve connections
-    # overflows it and the ones turned away wait for TCP to try again, 1 s later on Linux
+    # cheroot asks for a listen queue of 5; while it stands still, a burst of twelve connections
+    # overflows it and the ones turned away wait for TCP to try again, 1 s later on Linux.
+    # The server stays frozen until a connection has been turned away (however slowly the threads start).
     with run_command(served_command(IMPLEMENTATIONS["cherrypy"]), name="test-listen-queue") as server:
         url = server.url + "/slow?ms=200"
         overflows = listen_overflows()
-        with paused(server.pid, 0.2):
+        with paused(server.pid, 10, until=lambda: turned_away(server.port) > 0):
             burst = concurrent_gets(url, 12, connect_first=False)
         overflowed = listen_overflows()
-        with paused(server.pid, 0.2):
+        with paused(server.pid, 10, until=lambda: turned_away(server.port) > 0):
             connected_first = concurrent_gets(url, 12)
     assert burst >= 1.2, burst  # at least TCP's 1 s retry, then one handler's 200 ms
     assert overflows is None or overflowed is None or overflowed > overflows, (overflows, overflowed)
@@ -197,3 +207,48 @@ def test_concurrent_gets_overlap_on_an_async_app_and_check_every_status() -> Non
             concurrent_gets(server.url + "/items/999", 2)
         with pytest.raises(ValueError, match="plain http"):
             concurrent_gets(server.url.replace("http://", "https://") + "/slow?ms=1", 2)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_paused_freezes_a_process_until_its_condition_holds_and_never_leaves_it_frozen() -> None:
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        process, go_on = psutil.Process(sleeper.pid), threading.Event()
+        with paused(sleeper.pid, 30, until=go_on.is_set):
+            assert wait_until(lambda: process.status() == psutil.STATUS_STOPPED)
+            time.sleep(0.1)
+            assert process.status() == psutil.STATUS_STOPPED  # the 30 s have not passed, go_on not set
+            go_on.set()
+            assert wait_until(lambda: process.status() != psutil.STATUS_STOPPED)  # before the body ends
+        with pytest.raises(RuntimeError, match="the body's own error"), paused(sleeper.pid, 30):
+            raise RuntimeError("the body's own error")
+        assert process.status() != psutil.STATUS_STOPPED
+        with paused(sleeper.pid, 0.05):
+            assert wait_until(lambda: process.status() != psutil.STATUS_STOPPED)  # after its seconds
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_turned_away_counts_connections_a_full_listen_queue_dropped() -> None:
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as listener:  # Linux queues backlog + 1
+        port = listener.getsockname()[1]
+        clients = [socket.socket() for _ in range(4)]
+        try:
+            assert turned_away(port) == 0
+            for client in clients:
+                client.setblocking(False)
+                client.connect_ex(("127.0.0.1", port))
+            # Linux queues backlog + 1 connections (sk_acceptq_is_full tests ">"): one here, three dropped
+            assert wait_until(lambda: turned_away(port) == 3), turned_away(port)
+        finally:
+            for client in clients:
+                client.close()

@@ -22,7 +22,7 @@ import threading
 import time
 import tokenize
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import psutil
 import requests
 
 from backendlab.contract_apps import IMPLEMENTATIONS, Implementation
@@ -43,6 +44,7 @@ __all__ = [
     "junit_outcomes",
     "media_type",
     "paused",
+    "turned_away",
     "production_command",
     "served_command",
     "show_source",
@@ -229,22 +231,39 @@ def concurrent_gets(url: str, count: int, timeout: float = 30, connect_first: bo
 
 
 @contextmanager
-def paused(pid: int, seconds: float) -> Iterator[None]:
-    """Freeze process ``pid`` (SIGSTOP, much as Ctrl+Z does in a shell) and let it go on (SIGCONT)
-    ``seconds`` later, while the body runs: a server standing still that long, as one can on a busy
-    machine. Needs POSIX signals (Linux, macOS)."""
+def paused(pid: int, seconds: float, *, until: Callable[[], bool] | None = None) -> Iterator[None]:
+    """Freeze process ``pid`` (SIGSTOP, much as Ctrl+Z does in a shell) while the body runs, and let it
+    go on (SIGCONT) ``seconds`` later, or as soon as ``until()`` returns true (asked every 10 ms): a
+    server standing still, as one can on a busy machine. Needs POSIX signals (Linux, macOS)."""
     if not hasattr(signal, "SIGSTOP"):
         raise NotImplementedError("paused() needs the POSIX signals SIGSTOP and SIGCONT, which this system lacks")
+    done = threading.Event()
+
+    def resume_later() -> None:
+        deadline = time.monotonic() + seconds
+        while not done.wait(min(0.01, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline or (until is not None and until()):
+                break
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+
     os.kill(pid, signal.SIGSTOP)
-    resume = threading.Timer(seconds, os.kill, (pid, signal.SIGCONT))
-    resume.start()
+    resumer = threading.Thread(target=resume_later, name="backendlab:paused", daemon=True)
+    resumer.start()
     try:
         yield
     finally:
-        resume.cancel()
-        resume.join()
+        done.set()
+        resumer.join()
         with suppress(ProcessLookupError):  # a server that died meanwhile: let the body's error show
             os.kill(pid, signal.SIGCONT)  # harmless when already running; never leaves the server frozen
+
+
+def turned_away(port: int) -> int:
+    """How many of this process's TCP connections to ``port`` still wait for the server's first answer
+    (state SYN_SENT): on Linux, the ones a full listen queue dropped, which TCP sends again later."""
+    return sum(1 for connection in psutil.Process().net_connections("tcp")
+               if connection.raddr and connection.raddr.port == port and connection.status == psutil.CONN_SYN_SENT)
 
 
 def listen_overflows() -> int | None:
