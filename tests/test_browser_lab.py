@@ -351,12 +351,14 @@ def check_prompts(prompts: list[str], notebook: nbformat.NotebookNode, path: str
 def save(page: Any, lab: LabServer, path: str) -> nbformat.NotebookNode:
     """Save the notebook (the temporary copy) and read it back from disk."""
     target = lab.course / path
-    before = target.stat().st_mtime_ns
-    page.keyboard.press("Control+s")
-    deadline = time.monotonic() + 30
-    while target.stat().st_mtime_ns == before and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert target.stat().st_mtime_ns != before, f"{path} was not saved"
+    # Wait for the server's answer to the save, sent once the file is written and closed (a changed
+    # mtime comes earlier: jupyter_server truncates the file before it writes the notebook).
+    def is_the_save(response: Any) -> bool:
+        return response.request.method == "PUT" and response.url.split("?")[0].endswith(f"/api/contents/{path}")
+
+    with page.expect_response(is_the_save, timeout=60_000) as answer:
+        page.keyboard.press("Control+s")
+    assert answer.value.ok, f"{path} was not saved: HTTP {answer.value.status}"
     return nbformat.read(target, as_version=4)
 
 
@@ -552,7 +554,7 @@ def test_myst_renders_in_jupyterlab_without_raw_markup(
         page.wait_for_function(
             f"expected => {{ const cells = {state}; return expected.every(([i, n]) => cells[i].admonitions >= n); }}",
             arg=list(admonitions.items()),
-            timeout=5_000,
+            timeout=30_000,
         )
     except PlaywrightTimeout:
         pass  # reported below, with the raw markup that probably took the boxes' place

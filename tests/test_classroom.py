@@ -354,7 +354,9 @@ def test_in_chromium_a_student_fetches_validates_and_submits(loop: Loop, browser
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     hub_login(page, room, student)
     page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Nbgrader").click()
-    items = page.locator(".lm-Menu-content .lm-Menu-itemLabel").all_inner_texts()
+    labels = page.locator(".lm-Menu-content .lm-Menu-itemLabel")
+    labels.first.wait_for(state="visible")  # all_inner_texts() does not wait for the menu to open
+    items = labels.all_inner_texts()
     assert "Assignment List" in items and "Formgrader" not in items, items
     page.locator(".lm-Menu-content .lm-Menu-itemLabel", has_text=re.compile("^Assignment List$")).click()
 

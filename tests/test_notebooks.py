@@ -22,9 +22,13 @@ CHAPTERS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 PROBE = """
 import json as _json, threading as _threading, time as _time, psutil as _psutil
-_time.sleep(0.2)  # let daemon threads that were told to stop finish
+_alive = lambda: {t.name for t in _threading.enumerate() if t.is_alive()}
+_first = globals().setdefault("_backendlab_probe_threads", _alive())  # the first probe's threads
+_deadline = _time.monotonic() + 10
+while _alive() - _first and _time.monotonic() < _deadline:  # threads told to stop, still finishing
+    _time.sleep(0.05)
 print(_json.dumps({
-    "threads": sorted(f"{t.name}" for t in _threading.enumerate() if t.is_alive()),
+    "threads": sorted(_alive()),
     "listening": sorted(
         f"{c.laddr.ip}:{c.laddr.port}" for c in _psutil.Process().net_connections("inet") if c.status == "LISTEN"
     ),
