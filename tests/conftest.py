@@ -7,7 +7,8 @@ except in CI (``CI`` set), where they fail.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -56,3 +57,13 @@ class FakeCommand:
     @property
     def output(self) -> str:
         return "\n".join(self.lines)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    """Check ``condition`` every 10 ms until it holds (True) or ``seconds`` have passed (False)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

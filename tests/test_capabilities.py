@@ -14,7 +14,6 @@ import signal
 import socket
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import pytest
 import requests
+from conftest import wait_until
 
 from backendlab import capability_apps, serving
 from backendlab.capabilities import CAPABILITIES, MATRIX_FILE, NotAvailable, Proven, cell_test_ids, matrix_markdown
@@ -395,16 +395,6 @@ STARTED_WITHIN = 30.0  # request sent -> its handler has started (measured: at m
 # It must stay below Sanic's 15 s grace period, after which Sanic aborts the request the test still holds.
 REFUSED_WITHIN = 10.0
 EXITED_WITHIN = 30.0  # go-ahead -> the process is gone (measured: at most 0.25 s)
-
-
-def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
-    """Check ``condition`` every 10 ms until it holds (True) or ``seconds`` have passed (False)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def refuses_connections(port: int) -> bool:

@@ -7,11 +7,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 
 import psutil
 import pytest
 import requests
+from conftest import wait_until
 
 from backendlab import run_command, serve
 from backendlab.contract_apps import IMPLEMENTATIONS
@@ -209,30 +209,21 @@ def test_concurrent_gets_overlap_on_an_async_app_and_check_every_status() -> Non
             concurrent_gets(server.url.replace("http://", "https://") + "/slow?ms=1", 2)
 
 
-def wait_until(condition: Callable[[], bool], seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def test_paused_freezes_a_process_until_its_condition_holds_and_never_leaves_it_frozen() -> None:
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         process, go_on = psutil.Process(sleeper.pid), threading.Event()
         with paused(sleeper.pid, 30, until=go_on.is_set):
-            assert wait_until(lambda: process.status() == psutil.STATUS_STOPPED)
+            assert wait_until(lambda: process.status() == psutil.STATUS_STOPPED, 10)
             time.sleep(0.1)
             assert process.status() == psutil.STATUS_STOPPED  # the 30 s have not passed, go_on not set
             go_on.set()
-            assert wait_until(lambda: process.status() != psutil.STATUS_STOPPED)  # before the body ends
+            assert wait_until(lambda: process.status() != psutil.STATUS_STOPPED, 10)  # before the body ends
         with pytest.raises(RuntimeError, match="the body's own error"), paused(sleeper.pid, 30):
             raise RuntimeError("the body's own error")
         assert process.status() != psutil.STATUS_STOPPED
         with paused(sleeper.pid, 0.05):
-            assert wait_until(lambda: process.status() != psutil.STATUS_STOPPED)  # after its seconds
+            assert wait_until(lambda: process.status() != psutil.STATUS_STOPPED, 10)  # after its seconds
     finally:
         sleeper.kill()
         sleeper.wait()
@@ -248,7 +239,7 @@ def test_turned_away_counts_connections_a_full_listen_queue_dropped() -> None:
                 client.setblocking(False)
                 client.connect_ex(("127.0.0.1", port))
             # Linux queues backlog + 1 connections (sk_acceptq_is_full tests ">"): one here, three dropped
-            assert wait_until(lambda: turned_away(port) == 3), turned_away(port)
+            assert wait_until(lambda: turned_away(port) == 3, 10), turned_away(port)
         finally:
             for client in clients:
                 client.close()
