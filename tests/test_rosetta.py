@@ -193,7 +193,7 @@ def test_concurrent_gets_times_the_handlers_even_when_a_burst_overflows_cheroots
         overflowed = listen_overflows()
         with paused(server.pid, 10, until=lambda: turned_away(server.port) > 0):
             connected_first = concurrent_gets(url, 12)
-    assert burst >= 1.2, burst  # at least TCP's 1 s retry, then one handler's 200 ms
+    assert burst >= 1.1, burst  # TCP's retry about 1 s later, then a 200 ms handler (no retry: about 0.4 s)
     assert overflows is None or overflowed is None or overflowed > overflows, (overflows, overflowed)
     # ten threads: two rounds of 200 ms (0.4 s); the bound leaves 600 ms, and a retry alone would cost 1 s
     assert 0.4 <= connected_first < 1.0, connected_first
