@@ -7,6 +7,7 @@ from backendlab.contract_apps.tornado_app import make_app
 
 async def main(port: int) -> None:
     make_app().listen(port, address="127.0.0.1")
+    print(f"Listening on http://127.0.0.1:{port}")
     await asyncio.Event().wait()  # serve until Ctrl+C
 
 
