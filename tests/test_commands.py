@@ -224,6 +224,7 @@ def test_a_swallowed_ctrl_c_is_followed_by_a_second_one(tmp_path: Path) -> None:
         "        print('second Ctrl+C', flush=True); sys.exit(0)\n"
         "signal.signal(signal.SIGINT, handler)\n"
         "s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n"
+        "print('listening on port', sys.argv[1], flush=True)\n"
         "while True:\n"
         "    s.accept()[0].close()\n"
     )
