@@ -241,11 +241,13 @@ def paused(pid: int, seconds: float, *, until: Callable[[], bool] | None = None)
 
     def resume_later() -> None:
         deadline = time.monotonic() + seconds
-        while not done.wait(min(0.01, max(0.0, deadline - time.monotonic()))):
-            if time.monotonic() >= deadline or (until is not None and until()):
-                break
-        with suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGCONT)
+        try:
+            while not done.wait(min(0.01, max(0.0, deadline - time.monotonic()))):
+                if time.monotonic() >= deadline or (until is not None and until()):
+                    break
+        finally:  # even when until() raises
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
     os.kill(pid, signal.SIGSTOP)
     resumer = threading.Thread(target=resume_later, name="backendlab:paused", daemon=True)
@@ -260,8 +262,8 @@ def paused(pid: int, seconds: float, *, until: Callable[[], bool] | None = None)
 
 
 def turned_away(port: int) -> int:
-    """How many of this process's TCP connections to ``port`` still wait for the server's first answer
-    (state SYN_SENT): on Linux, the ones a full listen queue dropped, which TCP sends again later."""
+    """How many of this process's TCP connections to ``port`` have had no reply to their opening handshake
+    yet (state SYN_SENT): on Linux, the ones a full listen queue dropped, which TCP sends again later."""
     return sum(1 for connection in psutil.Process().net_connections("tcp")
                if connection.raddr and connection.raddr.port == port and connection.status == psutil.CONN_SYN_SENT)
 
